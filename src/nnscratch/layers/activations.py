@@ -1,0 +1,182 @@
+"""Element-wise activations and softmax, each with its derivative beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Layer, check_float
+
+
+class Activation(Layer):
+    """Base of the parameter-free activations (not registered by itself)."""
+
+    _registered = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Identity(Activation):
+    """y = x (a linear output layer, written explicitly)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._seen = True
+        return check_float(self, x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        self._need("_seen")
+        return grad_out
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^{-x}) without overflow: only e^{-|x|} ≤ 1 is ever computed."""
+    e = np.exp(-np.abs(x))
+    denom = 1.0 + e
+    return np.where(x >= 0, 1.0 / denom, e / denom).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Activation):
+    """Logistic sigmoid ``y = 1 / (1 + exp(-x))``.
+
+    Notes
+    -----
+    dy/dx = y (1 - y). Computed as ``1/(1+e^{-|x|})`` or ``e^{-|x|}/(1+e^{-|x|})`` by the
+    sign of x, so no exponential overflows for large |x|.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._y = _sigmoid(check_float(self, x))
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._need("_y")
+        return grad_out * y * (1.0 - y)
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent ``y = tanh(x)``.
+
+    Notes
+    -----
+    dy/dx = 1 - y².
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._y = np.tanh(check_float(self, x))
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._need("_y")
+        return grad_out * (1.0 - y * y)
+
+
+class ReLU(Activation):
+    """Rectified linear unit ``y = max(x, 0)``.
+
+    Notes
+    -----
+    dy/dx = 1 where x > 0, else 0 (PyTorch's convention at x = 0).
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = check_float(self, x)
+        self._mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        mask = self._need("_mask")
+        return grad_out * mask
+
+
+class LeakyReLU(Activation):
+    """Leaky ReLU ``y = x`` for x > 0, ``negative_slope · x`` otherwise.
+
+    Notes
+    -----
+    dy/dx = 1 where x > 0, else ``negative_slope``.
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        if not np.isfinite(negative_slope):
+            raise ValueError(f"LeakyReLU: negative_slope must be finite, got {negative_slope!r}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = check_float(self, x)
+        self._mask = x > 0
+        return np.where(self._mask, x, x * self.negative_slope)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        mask = self._need("_mask")
+        return np.where(mask, grad_out, grad_out * self.negative_slope)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU({self.negative_slope})"
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """exp(x) / Σ exp(x) along ``axis``, shifted by the max so nothing overflows."""
+    z = x - x.max(axis=axis, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=axis, keepdims=True)
+    return z
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log softmax(x) = (x - m) - log Σ exp(x - m), stable for any x."""
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Activation):
+    """Softmax along ``axis`` (the last by default): ``y_i = e^{x_i} / Σ_j e^{x_j}``.
+
+    Prefer a linear output layer with :class:`~nnscratch.losses.SoftmaxCrossEntropy`, which
+    fuses the two into the stable gradient ``softmax(x) - y``.
+
+    Notes
+    -----
+    The Jacobian is dy_i/dx_j = y_i (δ_ij - y_j), so
+    dL/dx = y ⊙ (g - Σ_j g_j y_j) with g = dL/dy.
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = int(axis)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._y = softmax(check_float(self, x), axis=self.axis)
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        y = self._need("_y")
+        return y * (grad_out - (grad_out * y).sum(axis=self.axis, keepdims=True))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"axis": self.axis}
+
+    def __repr__(self) -> str:
+        return "Softmax()" if self.axis == -1 else f"Softmax(axis={self.axis})"
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softmax": Softmax,
+    "identity": Identity,
+    "linear": Identity,
+}
+
+
+def get_activation(name: str) -> Layer:
+    """A new activation layer from its name (``"relu"``, ``"tanh"``, ``"sigmoid"``, ...)."""
+    key = name.lower().replace("-", "_")
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[key]()

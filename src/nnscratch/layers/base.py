@@ -1,0 +1,131 @@
+"""The layer protocol every layer follows.
+
+A layer is a function ``y = f(x; θ)`` with a hand-written derivative:
+
+* ``forward(x)`` computes ``y`` and keeps in ``self`` what ``backward`` needs;
+* ``backward(grad_out)`` receives dL/dy, **adds** dL/dθ into each parameter's ``.grad``
+  and returns dL/dx;
+* ``parameters()`` lists the layer's :class:`~nnscratch.parameter.Parameter` objects.
+
+Layers register themselves by class name so that a saved model can be rebuilt from its
+JSON description (see :mod:`nnscratch.io`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..parameter import Parameter
+
+#: Every Layer subclass, by class name; used to rebuild saved models.
+LAYER_REGISTRY: dict[str, type[Layer]] = {}
+
+Shape = tuple[int | None, ...]
+
+
+class Layer:
+    """Base class of all layers.
+
+    Attributes
+    ----------
+    training : bool
+        True while training (Dropout drops, BatchNorm uses batch statistics); set by
+        ``Sequential.train()`` / ``Sequential.eval()``.
+    """
+
+    training: bool = True
+    #: Abstract helper classes set this False so they are not saved/loaded by name.
+    _registered: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._registered:
+            LAYER_REGISTRY[cls.__name__] = cls
+
+    # -- the protocol --------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Compute the output for a batch ``x`` and remember what backward needs."""
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """Add dL/dθ into each parameter's ``.grad`` and return dL/dx."""
+        raise NotImplementedError
+
+    def parameters(self) -> list[Parameter]:
+        """The trainable parameters (none by default)."""
+        return []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    # -- description ---------------------------------------------------------------------
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """Output shape for a per-sample ``input_shape`` (no batch axis; None = unknown).
+
+        Raises ValueError when ``input_shape`` cannot be fed to this layer.
+        """
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this layer (weights are saved apart)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def astype(self, dtype: np.typing.DTypeLike) -> Layer:
+        """Convert the parameters (and any float buffers) to ``dtype``; returns self."""
+        for p in self.parameters():
+            p.astype(dtype)
+        return self
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode: bool = True) -> Layer:
+        self.training = mode
+        return self
+
+    def eval(self) -> Layer:
+        return self.train(False)
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Non-trainable arrays to save with the weights (e.g. BatchNorm running stats)."""
+        return {}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_arrays` returned."""
+        if arrays:
+            raise ValueError(f"{self}: unexpected saved state {sorted(arrays)}")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    def _need(self, attr: str) -> Any:
+        """Fetch what forward stored, or explain that backward came first."""
+        value = getattr(self, attr, None)
+        if value is None:
+            raise RuntimeError(f"{self}.backward() called before forward()")
+        return value
+
+
+def check_ndim(layer: Layer, x: np.ndarray, ndim: int, expected: str) -> None:
+    """Raise a ValueError naming ``layer`` when ``x`` is not an ``ndim``-d array."""
+    if x.ndim != ndim:
+        raise ValueError(f"{layer}: expected input of shape {expected}, got {tuple(x.shape)}")
+
+
+def check_float(layer: Layer, x: np.ndarray) -> np.ndarray:
+    """Return ``x`` as a floating array (ints and bools become the default dtype)."""
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        from .._dtype import get_default_dtype
+
+        x = x.astype(get_default_dtype())
+    return x

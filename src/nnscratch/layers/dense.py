@@ -1,0 +1,144 @@
+"""The fully connected layer ``y = x @ W + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import init as initializers
+from .._dtype import resolve_dtype
+from .._rng import as_rng
+from ..parameter import Parameter
+from .base import Layer, Shape, check_float
+
+
+class Dense(Layer):
+    """Fully connected layer: ``y = x @ W + b``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of each input and output sample.
+    bias : bool, default True
+        Whether to add the learnable bias ``b``. The classic two-layer article has none.
+    init : str or callable, default "glorot_uniform"
+        Weight initialiser (see :mod:`nnscratch.init`), e.g. ``"he_normal"`` for ReLU
+        networks or ``init.Normal(0.01)`` for the articles' ``0.01 * randn``.
+    bias_init : str or callable, default "zeros"
+        Bias initialiser.
+    rng : numpy Generator, int or None
+        Source of the initial weights.
+    dtype : float32 or float64, optional
+        Parameter dtype (default: :func:`nnscratch.get_default_dtype`, float32).
+
+    Attributes
+    ----------
+    W : Parameter of shape (in_features, out_features)
+    b : Parameter of shape (out_features,) or None
+
+    Shape
+    -----
+    x : ndarray of shape (N, in_features) -> y : ndarray of shape (N, out_features)
+
+    Notes
+    -----
+    With G = dL/dy of shape (N, out_features):
+
+    * dL/dW = xᵀ G  (in_features, out_features)
+    * dL/db = Σ_n G[n]  (out_features,)
+    * dL/dx = G Wᵀ  (N, in_features)
+
+    PyTorch's ``nn.Linear`` stores the transpose, ``weight`` of shape (out, in).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | initializers.Initializer = "glorot_uniform",
+        bias_init: str | initializers.Initializer = "zeros",
+        rng: np.random.Generator | int | None = None,
+        dtype: np.typing.DTypeLike | None = None,
+    ) -> None:
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.use_bias = bool(bias)
+        dt = resolve_dtype(dtype)
+        gen = as_rng(rng)
+        shape = (self.in_features, self.out_features)
+        self.W = Parameter(
+            initializers.initialize(init, shape, *shape, gen, dt), name="W"
+        )
+        self.b: Parameter | None = None
+        if self.use_bias:
+            self.b = Parameter(
+                initializers.initialize(bias_init, (self.out_features,), *shape, gen, dt),
+                name="b",
+                regularize=False,
+            )
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """y = x @ W + b for x of shape (N, in_features)."""
+        x = check_float(self, x)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"{self}: expected input of shape (N, {self.in_features}), got {tuple(x.shape)}"
+            )
+        W = self.W.data
+        if x.dtype != W.dtype:
+            x = x.astype(W.dtype)
+        self._x = x
+        y = x @ W  # (N, out)
+        if self.b is not None:
+            y += self.b.data
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """Backpropagate through y = x @ W + b.
+
+        Parameters
+        ----------
+        grad_out : ndarray of shape (N, out_features)
+            dL/dy.
+
+        Returns
+        -------
+        ndarray of shape (N, in_features)
+            dL/dx = dL/dy @ Wᵀ.
+        """
+        x = self._need("_x")
+        if grad_out.shape != (x.shape[0], self.out_features):
+            raise ValueError(
+                f"{self}.backward: expected grad_out of shape ({x.shape[0]}, {self.out_features}),"
+                f" got {tuple(grad_out.shape)}"
+            )
+        self.W.grad += x.T @ grad_out  # (in, out)
+        if self.b is not None:
+            self.b.grad += grad_out.sum(axis=0)
+        return grad_out @ self.W.data.T  # (N, in)
+
+    def parameters(self) -> list[Parameter]:
+        return [self.W] if self.b is None else [self.W, self.b]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 1 or input_shape[0] not in (None, self.in_features):
+            raise ValueError(
+                f"{self}: expected input of shape (N, {self.in_features}), "
+                f"got (N, {', '.join(str(d) for d in input_shape)})"
+            )
+        return (self.out_features,)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.use_bias,
+        }
+
+    def __repr__(self) -> str:
+        return f"Dense({self.in_features}→{self.out_features})"

@@ -1,0 +1,74 @@
+"""Trainable parameters: an array and the gradient that backpropagation adds into."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Parameter:
+    """A trainable array and its gradient.
+
+    Layers own their parameters; optimizers update ``data`` in place so that every
+    reference to a parameter (a layer, an optimizer's state, a test) stays valid.
+
+    Parameters
+    ----------
+    data : ndarray
+        The initial value. Stored as given (no copy when it is already an ndarray of the
+        wanted dtype).
+    name : str
+        A short name used in error messages and saved files (``"W"``, ``"b"``).
+
+    Attributes
+    ----------
+    data : ndarray
+        The value.
+    grad : ndarray of the same shape and dtype as ``data``
+        dL/d(data), accumulated by ``backward`` and cleared by ``zero_grad``.
+    regularize : bool
+        Whether weight penalties (L1/L2, weight decay) apply; False for biases and
+        normalisation scales by convention.
+    """
+
+    __slots__ = ("data", "grad", "name", "regularize")
+
+    def __init__(self, data: np.ndarray, name: str = "param", regularize: bool = True) -> None:
+        self.data = np.asarray(data)
+        if not np.issubdtype(self.data.dtype, np.floating):
+            raise TypeError(f"Parameter {name!r}: expected a floating dtype, got {self.data.dtype}")
+        self.grad = np.zeros_like(self.data)
+        self.name = name
+        self.regularize = regularize
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def zero_grad(self) -> None:
+        """Set the gradient to zero in place."""
+        self.grad.fill(0)
+
+    def assign(self, value: np.ndarray) -> None:
+        """Copy ``value`` into ``data`` in place, checking its shape."""
+        value = np.asarray(value)
+        if value.shape != self.data.shape:
+            raise ValueError(
+                f"Parameter {self.name!r}: expected shape {self.data.shape}, got {value.shape}"
+            )
+        self.data[...] = value
+
+    def astype(self, dtype: np.typing.DTypeLike) -> None:
+        """Convert data and gradient to ``dtype`` (rebinds the arrays)."""
+        self.data = self.data.astype(dtype)
+        self.grad = np.zeros_like(self.data)
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name}, shape={self.shape}, dtype={self.dtype})"
