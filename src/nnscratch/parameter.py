@@ -26,11 +26,14 @@ class Parameter:
     grad : ndarray of the same shape and dtype as ``data``
         dL/d(data), accumulated by ``backward`` and cleared by ``zero_grad``.
     regularize : bool
-        Whether weight penalties (L1/L2, weight decay) apply; False for biases and
-        normalisation scales by convention.
+        Whether optimizer weight decay applies by default; False for biases and
+        normalisation parameters by convention.
+    regularizer : object or None
+        A penalty (see :mod:`nnscratch.regularizers`) with ``penalty(data) -> float`` and
+        ``grad(data) -> ndarray``, added to the loss and the gradient during training.
     """
 
-    __slots__ = ("data", "grad", "name", "regularize")
+    __slots__ = ("data", "grad", "name", "regularize", "regularizer")
 
     def __init__(self, data: np.ndarray, name: str = "param", regularize: bool = True) -> None:
         self.data = np.asarray(data)
@@ -39,6 +42,9 @@ class Parameter:
         self.grad = np.zeros_like(self.data)
         self.name = name
         self.regularize = regularize
+        #: Optional penalty object with ``penalty(data) -> float`` and ``grad(data)``,
+        #: added to the loss and the gradient by the training loop.
+        self.regularizer = None
 
     @property
     def shape(self) -> tuple[int, ...]:
