@@ -5,8 +5,10 @@ The core imports only NumPy; plots (matplotlib), progress bars (tqdm), HDF5 (h5p
 the digits set (scikit-learn) are optional extras loaded when used.
 """
 
-from . import init, layers, losses, optimizers
+from . import init, layers, losses, metrics, optimizers
 from ._dtype import get_default_dtype, set_default_dtype
+from .callbacks import Callback, History
+from .data.toy import load_digits, make_spirals, make_xor
 from .gradcheck import GradCheckResult, gradcheck
 from .layers import (
     Dense,
@@ -26,6 +28,8 @@ from .losses import (
     SoftmaxCrossEntropy,
     SumSquaredError,
 )
+from .io import load
+from .model import Sequential
 from .optimizers import SGD, Optimizer
 from .parameter import Parameter
 
@@ -35,9 +39,11 @@ __all__ = [
     "MSE",
     "SGD",
     "BinaryCrossEntropy",
+    "Callback",
     "CategoricalCrossEntropy",
     "Dense",
     "GradCheckResult",
+    "History",
     "Identity",
     "Layer",
     "LeakyReLU",
@@ -45,6 +51,7 @@ __all__ = [
     "Optimizer",
     "Parameter",
     "ReLU",
+    "Sequential",
     "Sigmoid",
     "Softmax",
     "SoftmaxCrossEntropy",
@@ -55,7 +62,12 @@ __all__ = [
     "gradcheck",
     "init",
     "layers",
+    "load",
+    "load_digits",
     "losses",
+    "make_spirals",
+    "make_xor",
+    "metrics",
     "optimizers",
     "set_default_dtype",
 ]

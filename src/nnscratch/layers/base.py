@@ -41,7 +41,7 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls._registered:
+        if cls.__dict__.get("_registered", True):  # not inherited: subclasses register
             LAYER_REGISTRY[cls.__name__] = cls
 
     # -- the protocol --------------------------------------------------------------------

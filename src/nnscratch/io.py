@@ -1,0 +1,180 @@
+"""Saving and loading models: one ``.npz`` file, architecture as JSON, weights as arrays.
+
+The file holds an entry ``__nnscratch__`` (a JSON string: format name and version, the
+layers' classes and constructor arguments, the loss, the optimizer, user metadata) and one
+array per parameter (``layers.0.W``) or saved state (``layers.3.state.running_mean``).
+It is read back with ``allow_pickle=False``: loading a file never runs code. Files are
+written to a temporary file beside the target and renamed into place, so a crash never
+leaves a half-written model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import Sequential
+
+FORMAT = "nnscratch.Sequential"
+FORMAT_VERSION = 1
+_META_KEY = "__nnscratch__"
+
+
+def atomic_savez(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Path:
+    """``np.savez`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)  # type: ignore[arg-type]
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def model_config(model: Sequential) -> dict[str, Any]:
+    """The JSON-able description of ``model`` (no weights)."""
+    from . import __version__
+
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "nnscratch_version": __version__,
+        "dtype": str(model.dtype),
+        "input_shape": list(model.input_shape) if model.input_shape else None,
+        "layers": [{"class": type(layer).__name__, "config": layer.get_config(),
+                    "params": [p.name for p in layer.parameters()],
+                    "state": sorted(layer.state_arrays())} for layer in model.layers],
+        "loss": None if model.loss is None else
+        {"class": type(model.loss).__name__, "config": model.loss.get_config()},
+        "optimizer": None if model.optimizer is None else
+        {"class": type(model.optimizer).__name__, "config": model.optimizer.get_config()},
+        "metrics": model.metric_names if isinstance(model.metric_names, str)
+        else [m for m in model.metric_names if isinstance(m, str)],
+    }
+
+
+def model_arrays(model: Sequential) -> dict[str, np.ndarray]:
+    """Every parameter and saved state array of ``model``, by its key in the file."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, layer in enumerate(model.layers):
+        for p in layer.parameters():
+            arrays[f"layers.{i}.{p.name}"] = p.data
+        for name, value in layer.state_arrays().items():
+            arrays[f"layers.{i}.state.{name}"] = np.asarray(value)
+    return arrays
+
+
+def save_model(model: Sequential, path: str | os.PathLike[str],
+               metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` to ``path`` (see the module doc). Returns the path."""
+    config = model_config(model)
+    config["metadata"] = metadata or {}
+    try:
+        text = json.dumps(config)
+    except TypeError as err:
+        raise ValueError(f"save: metadata and layer configs must be JSON-serialisable: {err}"
+                         ) from None
+    return atomic_savez(path, {_META_KEY: np.array(text), **model_arrays(model)})
+
+
+def read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON header and the arrays of a file written by :func:`atomic_savez`."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            files = set(npz.files)
+            if _META_KEY not in files:
+                raise ValueError(f"{path}: not an nnscratch model file (no {_META_KEY} entry; "
+                                 f"found {sorted(files)[:5]})")
+            header = json.loads(str(npz[_META_KEY]))
+            arrays = {k: npz[k] for k in files if k != _META_KEY}
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not an nnscratch model file (not a valid .npz: {err})"
+                         ) from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: corrupt model header: {err}") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ValueError(f"{path}: not an nnscratch model file (format "
+                         f"{header.get('format') if isinstance(header, dict) else header!r})")
+    version = header.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(f"{path}: model format version {version!r} is newer than this "
+                         f"nnscratch reads ({FORMAT_VERSION}); upgrade nnscratch")
+    return header, arrays
+
+
+def build_model(header: dict[str, Any], arrays: dict[str, np.ndarray], source: str = "model"
+                ) -> Sequential:
+    """Rebuild a model from :func:`model_config` output and :func:`model_arrays` output."""
+    from .layers.base import LAYER_REGISTRY
+    from .losses import LOSS_REGISTRY
+    from .model import Sequential
+    from .optimizers import OPTIMIZER_REGISTRY
+
+    layers = []
+    for i, spec in enumerate(header["layers"]):
+        cls = LAYER_REGISTRY.get(spec["class"])
+        if cls is None:
+            raise ValueError(f"{source}: layer {i} has unknown class {spec['class']!r}")
+        layer = cls.from_config(spec["config"])
+        layer.astype(header["dtype"])
+        for p in layer.parameters():
+            key = f"layers.{i}.{p.name}"
+            if key not in arrays:
+                raise ValueError(f"{source}: missing array {key!r} for {layer}")
+            if arrays[key].shape != p.data.shape:
+                raise ValueError(f"{source}: {key} has shape {arrays[key].shape}, "
+                                 f"{layer} expects {p.data.shape}")
+            p.data[...] = arrays[key]
+        prefix = f"layers.{i}.state."
+        state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        layer.load_state_arrays(state)
+        layers.append(layer)
+    model = Sequential(layers)
+    if header.get("input_shape"):
+        model.input_shape = tuple(header["input_shape"])
+    if header.get("loss"):
+        loss_cls = LOSS_REGISTRY.get(header["loss"]["class"])
+        opt = header.get("optimizer")
+        opt_cls = OPTIMIZER_REGISTRY.get(opt["class"]) if opt else None
+        if loss_cls is not None:
+            model.use(loss_cls(**header["loss"]["config"]),
+                      opt_cls(**opt["config"]) if opt_cls is not None and opt else None,
+                      metrics=header.get("metrics", "auto"))
+    model.metadata = header.get("metadata", {})  # type: ignore[attr-defined]
+    model.eval()
+    return model
+
+
+def load(path: str | os.PathLike[str]) -> Sequential:
+    """Load a model saved by :meth:`Sequential.save`.
+
+    The returned model has its layers, weights, loss and optimizer settings (not the
+    optimizer's state: see checkpoints for resuming training) and ``model.metadata``.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The file is not an nnscratch model, is corrupt, or is from a newer format.
+    """
+    header, arrays = read_npz(path)
+    return build_model(header, arrays, source=str(path))

@@ -1,0 +1,551 @@
+"""The network: a stack of layers trained by backpropagation.
+
+::
+
+    model = Sequential(Dense(64, 32), ReLU(), Dense(32, 10)).use(SoftmaxCrossEntropy())
+    model.fit(x_train, y_train, epochs=20, batch_size=32, learning_rate=0.1)
+    model.evaluate(x_test, y_test)   # {"loss": ..., "accuracy": ...}
+
+Training is the loop the articles write by hand — forward, loss, backward by the chain
+rule, a gradient step — wrapped with batching, shape checks, metrics and callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import metrics as metrics_mod
+from ._dtype import get_default_dtype, resolve_dtype
+from ._rng import as_rng
+from .callbacks import Callback, CallbackList, History
+from .layers.base import Layer, Shape
+from .losses import Loss, get_loss
+from .optimizers import Optimizer, get_optimizer
+from .parameter import Parameter
+from .progress import Progress
+
+
+class Sequential:
+    """A feed-forward network: each layer's output is the next layer's input.
+
+    Parameters
+    ----------
+    *layers : Layer, or one list of layers
+        ``Sequential(Dense(2, 4), Tanh())`` or ``Sequential([Dense(2, 4), Tanh()])``.
+    dtype : float32 or float64, optional
+        Convert every layer's parameters to this dtype. By default the layers keep the
+        dtype they were made in (float32 unless :func:`nnscratch.set_default_dtype`).
+
+    Attributes
+    ----------
+    layers : list of Layer
+    loss : Loss or None
+        Set by :meth:`use`.
+    optimizer : Optimizer or None
+        Set by :meth:`use`; bound to :meth:`parameters`.
+    history : History
+        Per-epoch loss and metrics, and the per-iteration cost, across ``fit`` calls.
+    stop_training : bool
+        A callback sets this to end training early.
+
+    Examples
+    --------
+    >>> x, y = make_xor()
+    >>> (Sequential().add(Dense(3, 4)).add(Sigmoid()).add(Dense(4, 1)).add(Sigmoid())
+    ...  .use(MSE()).fit(x, y, epochs=1500, learning_rate=1.0, verbose=0).predict(x).shape)
+    (4, 1)
+    """
+
+    def __init__(self, *layers: Layer | Sequence[Layer], dtype: Any = None) -> None:
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        self.layers: list[Layer] = []
+        self.loss: Loss | None = None
+        self.optimizer: Optimizer | None = None
+        self.metric_names: list[str] | str = "auto"
+        self.history = History()
+        self.stop_training = False
+        self.input_shape: Shape | None = None
+        for layer in layers:
+            self.add(layer)  # type: ignore[arg-type]
+        if dtype is not None:
+            self.astype(dtype)
+
+    # -- building --------------------------------------------------------------------------
+    def add(self, layer: Layer) -> Sequential:
+        """Append ``layer``; checks it can take the previous layer's output. Returns self."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add: expected a Layer, got {type(layer).__name__}")
+        out = self._output_shape_or_none()
+        if out is not None:
+            try:
+                layer.output_shape(out)
+            except ValueError as err:
+                raise ValueError(
+                    f"cannot add {layer} after {self.layers[-1]} (layer {len(self.layers) - 1}),"
+                    f" whose output has shape (N, {', '.join(map(str, out))}): {err}"
+                ) from None
+        self.layers.append(layer)
+        if self.optimizer is not None:
+            self.optimizer.bind(self.parameters())
+        return self
+
+    def use(
+        self,
+        loss: Loss | str,
+        optimizer: Optimizer | str | None = None,
+        metrics: Sequence[Any] | str | None = "auto",
+    ) -> Sequential:
+        """Choose the loss, the optimizer (default ``SGD(0.01)``) and the metrics. Returns self.
+
+        Parameters
+        ----------
+        loss : Loss or str
+            E.g. ``MSE()``, ``SoftmaxCrossEntropy()`` or ``"bce"``.
+        optimizer : Optimizer, str or None
+            E.g. ``SGD(0.1)`` or ``Adam()``; bound to this model's parameters.
+        metrics : "auto", list or None
+            Names (``"accuracy"``, ``"top_k_accuracy"``) or functions
+            ``f(y_true, y_pred) -> float``. ``"auto"`` reports accuracy whenever the targets
+            are class labels, one-hot rows or 0/1 values.
+        """
+        self.loss = get_loss(loss)
+        self.optimizer = get_optimizer(optimizer)
+        self.optimizer.bind(self.parameters())
+        if metrics is None:
+            self.metric_names = []
+        elif isinstance(metrics, str):
+            self.metric_names = metrics if metrics == "auto" else [metrics]
+        else:
+            self.metric_names = list(metrics)
+        return self
+
+    compile = use  # Keras' name for the same step
+
+    def parameters(self) -> list[Parameter]:
+        """Every trainable parameter, layer by layer."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype the network computes in: its parameters' (or the default)."""
+        params = self.parameters()
+        return params[0].data.dtype if params else get_default_dtype()
+
+    def astype(self, dtype: Any) -> Sequential:
+        """Convert every layer's parameters to ``dtype`` (float32 or float64). Returns self."""
+        dt = resolve_dtype(dtype)
+        for layer in self.layers:
+            layer.astype(dt)
+        if self.optimizer is not None:
+            self.optimizer.bind(self.parameters())
+        return self
+
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode (Dropout drops, BatchNorm uses batch statistics). Returns self."""
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        """Evaluation mode; ``predict`` and ``evaluate`` switch to it by themselves."""
+        return self.train(False)
+
+    # -- forward and backward ------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Run ``x`` through every layer; a shape mismatch names the failing layer."""
+        if not self.layers:
+            raise RuntimeError("Sequential.forward(): the model has no layers; add() some first")
+        for i, layer in enumerate(self.layers):
+            try:
+                x = layer.forward(x)
+            except ValueError as err:
+                if str(err).startswith("layer "):
+                    raise
+                raise ValueError(f"layer {i} of {len(self.layers)}: {err}") from err
+        return x
+
+    __call__ = forward
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        """Backpropagate dL/d(output) through every layer; returns dL/d(input)."""
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def regularization_loss(self) -> float:
+        """Σ of the penalties of parameters that carry a regularizer."""
+        return float(sum(p.regularizer.penalty(p.data) for p in self.parameters()
+                         if p.regularizer is not None))
+
+    def _add_regularization_grads(self) -> None:
+        for p in self.parameters():
+            if p.regularizer is not None:
+                p.grad += p.regularizer.grad(p.data)
+
+    # -- training ----------------------------------------------------------------------------
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        learning_rate: float | None = None,
+        shuffle: bool = True,
+        seed: np.random.Generator | int | None = None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        validation_split: float = 0.0,
+        callbacks: Iterable[Callback] | None = None,
+        lr_schedule: Any = None,
+        verbose: int = 1,
+    ) -> Sequential:
+        """Train by gradient descent. Returns self, so calls chain.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, ...)
+            Inputs, cast to the model's dtype.
+        y : ndarray of shape (N,) or (N, K)
+            Targets: class labels, one-hot rows, or values for regression.
+        epochs : int
+            Passes over the data.
+        batch_size : int or None
+            ``None``: full-batch gradient descent (one step per epoch); ``1``: stochastic
+            gradient descent; otherwise mini-batches, the last partial one kept.
+        learning_rate : float, optional
+            Overrides the optimizer's learning rate.
+        shuffle : bool
+            Reshuffle the samples every epoch (mini-batch and stochastic modes).
+        seed : Generator, int or None
+            Seeds the shuffling: the same seed gives the same batches.
+        validation_data : (x_val, y_val), optional
+            Evaluated after every epoch (``val_loss``, ``val_accuracy``, ...).
+        validation_split : float
+            Hold out this fraction of the data — the *last* samples, taken before any
+            shuffling, as Keras does — as validation data.
+        callbacks : list of Callback, optional
+            See :mod:`nnscratch.callbacks`.
+        lr_schedule : schedule, optional
+            An object with ``lr_at(epoch) -> float`` setting the learning rate at the start
+            of every epoch (see :mod:`nnscratch.schedules`).
+        verbose : int
+            0 silent; 1 a progress bar with the live loss (needs tqdm, else like 2);
+            2 one line per epoch.
+
+        Raises
+        ------
+        ValueError
+            Bad arguments, mismatched lengths, non-finite inputs, labels out of range.
+        FloatingPointError
+            The loss became NaN or infinite (names the epoch and the batch).
+        """
+        if self.loss is None or self.optimizer is None:
+            raise RuntimeError("Sequential.fit(): call use(loss, optimizer) before fit()")
+        _check_positive_int("epochs", epochs)
+        if batch_size is not None:
+            _check_positive_int("batch_size", batch_size)
+        if learning_rate is not None:
+            self.optimizer.learning_rate = learning_rate
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
+        x = self._as_input(x, "x")
+        y = self._as_target(y, len(x), "y")
+        if validation_split:
+            n_val = int(round(len(x) * validation_split))
+            if n_val == 0 or n_val == len(x):
+                raise ValueError(f"fit: validation_split={validation_split} leaves "
+                                 f"{len(x) - n_val} training and {n_val} validation samples")
+            if validation_data is not None:
+                raise ValueError("fit: give validation_data or validation_split, not both")
+            validation_data = (x[-n_val:], y[-n_val:])
+            x, y = x[:-n_val], y[:-n_val]
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
+            x_val = self._as_input(validation_data[0], "validation_data x")
+            y_val = self._as_target(validation_data[1], len(x_val), "validation_data y")
+        self.input_shape = tuple(x.shape[1:])
+        metric_fns = self._metric_functions(y)
+
+        n = len(x)
+        bs = n if batch_size is None else min(batch_size, n)
+        n_batches = -(-n // bs)
+        rng = as_rng(seed)
+        full_batch = n_batches == 1
+        cbs = CallbackList([self.history, *(callbacks or [])], self)
+        self.stop_training = False
+        first_epoch = self.history.epoch[-1] + 1 if self.history.epoch else 0
+        if full_batch and verbose == 1:
+            bar: Progress | None = Progress(epochs, "training", verbose)
+        else:
+            bar = None
+        xb_buf = yb_buf = None
+        if shuffle and not full_batch:  # one gather buffer per fit, reused every step
+            xb_buf = np.empty((bs, *x.shape[1:]), dtype=x.dtype)
+            yb_buf = np.empty((bs, *y.shape[1:]), dtype=y.dtype)
+
+        regularized = any(p.regularizer is not None for p in self.parameters())
+        self.train()
+        cbs.call("on_train_begin", {})
+        logs: dict[str, Any] = {}
+        for e in range(epochs):
+            epoch = first_epoch + e
+            if lr_schedule is not None:
+                self.optimizer.learning_rate = lr_schedule.lr_at(epoch)
+            cbs.call("on_epoch_begin", epoch, {})
+            order = rng.permutation(n) if shuffle and not full_batch else None
+            epoch_bar = (Progress(n_batches, f"epoch {epoch + 1}/{first_epoch + epochs}",
+                                  verbose) if not full_batch and verbose else None)
+            loss_sum = 0.0
+            metric_sums = dict.fromkeys(metric_fns, 0.0)
+            t0 = time.perf_counter()
+            for b in range(n_batches):
+                start, stop = b * bs, min((b + 1) * bs, n)
+                if order is None:
+                    xb, yb = x[start:stop], y[start:stop]
+                else:
+                    idx = order[start:stop]
+                    xb = np.take(x, idx, axis=0, out=xb_buf[: stop - start])  # type: ignore[index]
+                    yb = np.take(y, idx, axis=0, out=yb_buf[: stop - start])  # type: ignore[index]
+                out = self.forward(xb)
+                loss = self.loss.forward(out, yb)
+                if regularized:
+                    loss += self.regularization_loss()
+                if not np.isfinite(loss):
+                    cbs.call("on_batch_end", b, {"loss": loss, "batch": b})
+                    if self.stop_training:
+                        break
+                    raise FloatingPointError(
+                        f"fit: the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
+                        f"{n_batches} (learning rate {self.optimizer.learning_rate:g}); "
+                        "try a smaller learning rate or check the inputs for extreme values"
+                    )
+                self.optimizer.zero_grad()
+                self.backward(self.loss.backward())
+                if regularized:
+                    self._add_regularization_grads()
+                self.optimizer.step()
+
+                w = (stop - start) / n
+                loss_sum += loss * w
+                self.history.iteration_loss.append(loss)
+                for name, fn in metric_fns.items():
+                    metric_sums[name] += fn(yb, out) * w
+                if cbs.has_batch_hooks:
+                    cbs.call("on_batch_end", b, {"loss": loss, "batch": b})
+                if epoch_bar is not None:
+                    epoch_bar.update(1, {"loss": loss})
+                if self.stop_training:
+                    break
+            logs = {"loss": loss_sum, **metric_sums}
+            if validation_data is not None:
+                val = self.evaluate(x_val, y_val)
+                self.train()
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            logs["lr"] = self.optimizer.learning_rate
+            logs["seconds"] = time.perf_counter() - t0
+            cbs.call("on_epoch_end", epoch, logs)
+            if epoch_bar is not None:
+                epoch_bar.close({k: v for k, v in logs.items() if k != "lr"})
+            if bar is not None:
+                bar.update(1, {"loss": loss_sum})
+            if self.stop_training:
+                break
+        if bar is not None:
+            bar.close({"loss": logs.get("loss", float("nan"))})
+        cbs.call("on_train_end", logs)
+        self.eval()
+        return self
+
+    # -- inference ---------------------------------------------------------------------------
+    def predict(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
+        """Network outputs for ``x`` in evaluation mode, ``batch_size`` rows at a time.
+
+        Returns what the last layer outputs: probabilities after a Sigmoid/Softmax layer,
+        logits when the model was built for :class:`SoftmaxCrossEntropy` (see
+        :meth:`predict_proba`, :meth:`predict_classes`).
+        """
+        if not self.layers:
+            raise RuntimeError("Sequential.predict(): the model has no layers; add() some first")
+        if batch_size is not None:
+            _check_positive_int("batch_size", batch_size)
+        x = self._as_input(x, "x")
+        was_training = [layer.training for layer in self.layers]
+        self.eval()
+        try:
+            n = len(x)
+            bs = n if batch_size is None else batch_size
+            if n <= bs:
+                return self.forward(x).copy()
+            first = self.forward(x[:bs])
+            out = np.empty((n, *first.shape[1:]), dtype=first.dtype)
+            out[:bs] = first
+            for start in range(bs, n, bs):
+                out[start:start + bs] = self.forward(x[start:start + bs])
+            return out
+        finally:
+            for layer, mode in zip(self.layers, was_training):
+                layer.training = mode
+
+    def predict_proba(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
+        """Class probabilities: softmax of the logits for :class:`SoftmaxCrossEntropy`."""
+        from .layers.activations import softmax
+
+        out = self.predict(x, batch_size)
+        if type(self.loss).__name__ == "SoftmaxCrossEntropy":
+            return softmax(out)
+        return out
+
+    def predict_classes(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
+        """Predicted class per sample: argmax for several outputs, ``p > 0.5`` for one."""
+        return metrics_mod.predicted_labels(self.predict(x, batch_size))
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int | None = 1024
+                 ) -> dict[str, float]:
+        """Loss and metrics on ``(x, y)`` in evaluation mode.
+
+        Returns
+        -------
+        dict
+            ``{"loss": ..., "accuracy": ...}``; accuracy thresholds a single output at
+            0.5 and takes the argmax of several, and is left out for regression targets.
+        """
+        if self.loss is None:
+            raise RuntimeError("Sequential.evaluate(): call use(loss) before evaluate()")
+        x = self._as_input(x, "x")
+        y = self._as_target(y, len(x), "y")
+        out = self.predict(x, batch_size)
+        result = {"loss": self.loss.forward(out, y) + self.regularization_loss()}
+        for name, fn in self._metric_functions(y).items():
+            result[name] = fn(y, out)
+        return result
+
+    # -- description -------------------------------------------------------------------------
+    def summary(self, input_shape: Sequence[int] | None = None) -> str:
+        """A table of the layers, their output shapes and parameter counts."""
+        shape: Shape | None = tuple(input_shape) if input_shape else self.input_shape
+        if shape is None and self.layers:
+            shape = _guess_input_shape(self.layers[0])
+        rows = [("#", "layer", "output shape", "params")]
+        total = 0
+        for i, layer in enumerate(self.layers):
+            if shape is not None:
+                try:
+                    shape = layer.output_shape(shape)
+                except ValueError:
+                    shape = None
+            count = sum(p.size for p in layer.parameters())
+            total += count
+            shown = "(N, " + ", ".join("?" if d is None else str(d) for d in shape) + ")" \
+                if shape is not None else "?"
+            rows.append((str(i), repr(layer), shown, f"{count:,}"))
+        widths = [max(len(r[c]) for r in rows) for c in range(4)]
+        line = "-" * (sum(widths) + 6)
+        out = [line]
+        for j, r in enumerate(rows):
+            out.append(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  "
+                       f"{r[3]:>{widths[3]}}")
+            if j == 0:
+                out.append(line)
+        out += [line, f"Total parameters: {total:,} ({self.dtype})",
+                f"Loss: {self.loss!r}   Optimizer: {self.optimizer!r}", line]
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return "Sequential(" + ", ".join(repr(layer) for layer in self.layers) + ")"
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Layer:
+        return self.layers[i]
+
+    def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
+        """Write architecture (JSON) and weights to one ``.npz`` file, atomically."""
+        from .io import save_model
+
+        save_model(self, path, metadata=metadata)
+
+    # -- input checks ---------------------------------------------------------------------
+    def _output_shape_or_none(self) -> Shape | None:
+        if not self.layers:
+            return None
+        shape = self.input_shape or _guess_input_shape(self.layers[0])
+        if shape is None:
+            return None
+        try:
+            for layer in self.layers:
+                shape = layer.output_shape(shape)
+        except ValueError:
+            return None
+        return shape
+
+    def _as_input(self, x: Any, name: str) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim == 0:
+            raise ValueError(f"{name} must be an array of samples, got a scalar")
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+            raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
+        if len(x) == 0:
+            raise ValueError(f"{name} is empty")
+        dt = self.dtype
+        if x.dtype != dt:
+            x = x.astype(dt)
+        if not np.isfinite(x).all():
+            bad = np.argwhere(~np.isfinite(x.reshape(len(x), -1)))[0, 0]
+            raise ValueError(f"{name} contains NaN or infinity (first at sample {bad})")
+        return x
+
+    def _as_target(self, y: Any, n: int, name: str) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim == 0 or len(y) != n:
+            raise ValueError(f"{name} has {0 if y.ndim == 0 else len(y)} samples but x has {n}")
+        if np.issubdtype(y.dtype, np.floating):
+            if not np.isfinite(y).all():
+                raise ValueError(f"{name} contains NaN or infinity")
+            if y.dtype != self.dtype:
+                y = y.astype(self.dtype)
+        elif y.dtype == bool:
+            y = y.astype(self.dtype)
+        elif not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(f"{name} must be numeric, got dtype {y.dtype}")
+        out = self._output_shape_or_none()
+        k = out[-1] if out and len(out) == 1 else None
+        if k is not None and k > 1 and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+            lo, hi = int(y.min()), int(y.max())
+            if lo < 0 or hi >= k:
+                raise ValueError(f"{name}: class labels must be in [0, {k - 1}] for a model "
+                                 f"with {k} outputs, got values in [{lo}, {hi}]")
+        return y
+
+    def _metric_functions(self, y: np.ndarray) -> dict[str, Any]:
+        names = self.metric_names
+        if names == "auto":
+            out = self._output_shape_or_none()
+            k = out[-1] if out else None
+            names = ["accuracy"] if metrics_mod.is_classification_target(y, k) else []
+        return dict(metrics_mod.get_metric(m) for m in names)
+
+
+def _guess_input_shape(layer: Layer) -> Shape | None:
+    """The per-sample input shape a first layer implies, where it can tell."""
+    in_features = getattr(layer, "in_features", None)
+    if in_features is not None:
+        return (in_features,)
+    in_channels = getattr(layer, "in_channels", None)
+    if in_channels is not None:
+        return (in_channels, None, None)
+    return None
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")

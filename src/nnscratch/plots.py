@@ -1,0 +1,100 @@
+"""Plots people would rather look at than read: cost curves and training histories.
+
+matplotlib is an optional extra (``pip install nnscratch[plot]``), imported only here and
+only when a plot is drawn, with the non-interactive Agg backend so plots work on servers.
+Each function returns the matplotlib Figure and, given ``path``, saves it as a PNG.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'nnscratch[plot]'") from None
+    if "matplotlib.pyplot" not in __import__("sys").modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _finish(fig: Any, path: str | os.PathLike[str] | None) -> Any:
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def plot_cost(
+    costs: Sequence[float] | Mapping[str, Sequence[float]],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    xlabel: str = "iteration",
+    ylabel: str = "cost",
+    title: str = "Cost curve",
+    every: int = 1,
+    log_scale: bool = False,
+) -> Any:
+    """The cost per iteration (or epoch), as the articles plot it.
+
+    Parameters
+    ----------
+    costs : sequence of float, or dict of label to sequence
+        One curve, or several overlaid (e.g. one per learning rate).
+    path : path, optional
+        Save the figure here as PNG.
+    every : int
+        The x values count ``every`` iterations per point (the articles record the cost
+        every 100 iterations).
+    log_scale : bool
+        Logarithmic y axis.
+    """
+    plt = _pyplot()
+    curves = costs if isinstance(costs, Mapping) else {"": costs}
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, values in curves.items():
+        values = np.asarray(values, dtype=float)
+        ax.plot(np.arange(len(values)) * every, values, label=label or None, linewidth=1.6)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    if any(curves.keys()):
+        ax.legend()
+    return _finish(fig, path)
+
+
+def plot_history(history: Any, path: str | os.PathLike[str] | None = None,
+                 title: str = "Training history") -> Any:
+    """Loss and each metric per epoch, training and validation side by side.
+
+    ``history`` is a :class:`~nnscratch.callbacks.History`, a model (its ``.history``) or a
+    dict of lists like Keras' ``History.history``.
+    """
+    plt = _pyplot()
+    hist = getattr(history, "history", history)
+    hist = getattr(hist, "history", hist)  # a model's History -> its dict
+    names = [k for k in hist if not k.startswith("val_") and k not in ("lr", "seconds")]
+    if not names:
+        raise ValueError("plot_history: the history holds no values; call fit() first")
+    fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.0), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        epochs = np.arange(1, len(hist[name]) + 1)
+        ax.plot(epochs, hist[name], label="train", linewidth=1.6)
+        if f"val_{name}" in hist:
+            ax.plot(epochs, hist[f"val_{name}"], label="validation", linewidth=1.6)
+        ax.set(xlabel="epoch", ylabel=name, title=name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    return _finish(fig, path)
