@@ -2,11 +2,30 @@
 
 An optimizer is made without parameters and bound to them by the model
 (``model.use(loss, optimizer)`` calls :meth:`Optimizer.bind`), so the same object can be
-described, saved and re-bound. State (velocities, moments) is kept per parameter.
+described, saved and re-bound. State (velocities, moments) is kept per parameter in
+:attr:`Optimizer.state`, one dict per bound parameter, and :meth:`Optimizer.state_dict`
+copies it so that training can be resumed bit for bit.
+
+Every optimizer here follows ``torch.optim``'s update exactly (the tests compare them in
+float64 over 20 steps); where a default differs from PyTorch's the class docstring says so.
+
+Common behaviour
+----------------
+* Updates are in place (``p.data`` is never rebound) and stay in the parameter's dtype:
+  in float32 every temporary is float32 and is allocated once per parameter, then reused.
+* ``weight_decay`` applies only to parameters with ``p.regularize`` true (weights, not
+  biases or normalisation parameters). In PyTorch this is two parameter groups, one with
+  ``weight_decay=0``.
+* ``clipvalue`` clamps every gradient entry to ``[-clipvalue, clipvalue]`` (like
+  ``torch.nn.utils.clip_grad_value_``); ``clipnorm`` then rescales all gradients together
+  so that their global L2 norm is at most ``clipnorm`` (like
+  ``torch.nn.utils.clip_grad_norm_``: factor ``clipnorm / (norm + 1e-6)`` when below 1).
+  Clipping changes ``p.grad`` in place, as PyTorch's functions do.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,30 +44,89 @@ def _check_lr(owner: str, learning_rate: float) -> float:
     return float(learning_rate)
 
 
+def _check_number(
+    owner: str,
+    name: str,
+    value: float,
+    lo: float = 0.0,
+    hi: float = math.inf,
+    lo_open: bool = False,
+    hi_open: bool = True,
+) -> float:
+    """``value`` as a float, or a ValueError naming the argument, the range and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    v = float(value)
+    below = v <= lo if lo_open else v < lo
+    above = v >= hi if hi_open else v > hi
+    if math.isnan(v) or below or above:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        hi_txt = "inf" if math.isinf(hi) else f"{hi:g}"
+        raise ValueError(f"{owner}: {name} must be in {left}{lo:g}, {hi_txt}{right}, got {value!r}")
+    return v
+
+
+def _check_clip(owner: str, name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    return _check_number(owner, name, value, 0.0, lo_open=True)
+
+
+def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
+    """A scratch array shaped like ``like``, kept in ``state`` under ``_key`` and reused.
+
+    Keys starting with ``_`` are workspace, not state: :meth:`Optimizer.state_dict`
+    leaves them out.
+    """
+    buf = state.get(key)
+    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        buf = np.empty_like(like)
+        state[key] = buf
+    return buf
+
+
 class Optimizer:
     """Base class.
 
     Parameters
     ----------
     learning_rate : float
-        Step size η > 0. ``fit(learning_rate=...)`` overrides it.
+        Step size η > 0. ``fit(learning_rate=...)`` and learning-rate schedules set it.
+    clipnorm : float or None
+        Rescale the gradients so that their global L2 norm (over all bound parameters) is
+        at most this before each step.
+    clipvalue : float or None
+        Clamp each gradient entry to ``[-clipvalue, clipvalue]`` before each step (applied
+        before ``clipnorm`` when both are given).
 
     Attributes
     ----------
     params : list of Parameter
         The bound parameters (empty until :meth:`bind`).
     state : list of dict
-        Per-parameter state, aligned with ``params``.
+        Per-parameter state, aligned with ``params``. Keys starting with ``_`` hold reused
+        scratch arrays and are not saved.
     iterations : int
         Number of :meth:`step` calls since binding.
+
+    Subclasses implement ``_update(p, grad, state)``, which changes ``p.data`` in place.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         OPTIMIZER_REGISTRY[cls.__name__] = cls
 
-    def __init__(self, learning_rate: float = 0.01) -> None:
-        self.learning_rate = _check_lr(type(self).__name__, learning_rate)
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        owner = type(self).__name__
+        self.learning_rate = _check_lr(owner, learning_rate)
+        self.clipnorm = _check_clip(owner, "clipnorm", clipnorm)
+        self.clipvalue = _check_clip(owner, "clipvalue", clipvalue)
         self.params: list[Parameter] = []
         self.state: list[dict[str, Any]] = []
         self.iterations = 0
@@ -73,36 +151,107 @@ class Optimizer:
         for p in self.params:
             p.grad.fill(0)
 
+    def clip_gradients(self) -> float:
+        """Apply ``clipvalue`` then ``clipnorm`` to the bound gradients, in place.
+
+        Returns
+        -------
+        float
+            The global L2 norm of the gradients before norm clipping (after value
+            clipping), or NaN when ``clipnorm`` is None.
+        """
+        if self.clipvalue is not None:
+            c = self.clipvalue
+            for p in self.params:
+                np.clip(p.grad, -c, c, out=p.grad)
+        if self.clipnorm is None:
+            return math.nan
+        # Σ‖g_i‖² accumulated in a Python float; np.dot of a contiguous ravel copies nothing
+        total = 0.0
+        for p in self.params:
+            g = p.grad.reshape(-1)
+            total += float(np.dot(g, g))
+        norm = math.sqrt(total)
+        coef = self.clipnorm / (norm + 1e-6)
+        if coef < 1.0:
+            for p in self.params:
+                p.grad *= coef
+        return norm
+
     def step(self) -> None:
-        """Apply one update to every bound parameter, in place."""
+        """Clip the gradients if asked, then update every bound parameter in place."""
         if not self.params:
             raise RuntimeError(f"{self}.step(): no parameters bound; call bind() first")
-        for p, state in zip(self.params, self.state):
+        if self.clipvalue is not None or self.clipnorm is not None:
+            self.clip_gradients()
+        for p, state in zip(self.params, self.state, strict=True):
             self._update(p, p.grad, state)
         self.iterations += 1
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def _decayed(
+        self, p: Parameter, grad: np.ndarray, state: dict[str, Any], weight_decay: float
+    ) -> np.ndarray:
+        """``grad + weight_decay · p`` (L2 coupled into the gradient) in a reused buffer,
+        or ``grad`` itself when there is no decay for ``p``."""
+        if weight_decay == 0 or not p.regularize:
+            return grad
+        g = _buffer(state, "_grad", grad)
+        np.multiply(p.data, weight_decay, out=g)
+        g += grad
+        return g
+
     def get_config(self) -> dict[str, Any]:
-        return {"learning_rate": self.learning_rate}
+        config: dict[str, Any] = {"learning_rate": self.learning_rate}
+        if self.clipnorm is not None:
+            config["clipnorm"] = self.clipnorm
+        if self.clipvalue is not None:
+            config["clipvalue"] = self.clipvalue
+        return config
 
     def state_dict(self) -> dict[str, Any]:
-        """Arrays and counters needed to resume exactly (see :meth:`load_state_dict`)."""
+        """Copies of the arrays and counters needed to resume exactly.
+
+        The result shares no memory with the live state, so later steps leave it
+        unchanged. It includes the current learning rate, which a schedule may have set.
+        """
         return {
+            "learning_rate": self.learning_rate,
             "iterations": self.iterations,
-            "state": [{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-                      for s in self.state],
+            "state": [
+                {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                 for k, v in s.items() if not k.startswith("_")}
+                for s in self.state
+            ],
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if len(state["state"]) != len(self.params):
+        """Restore what :meth:`state_dict` returned (copying it) for the bound parameters."""
+        saved = state["state"]
+        if len(saved) != len(self.params):
             raise ValueError(
-                f"{self}: saved state is for {len(state['state'])} parameters, "
+                f"{self}: saved state is for {len(saved)} parameters, "
                 f"{len(self.params)} are bound"
             )
+        new_state: list[dict[str, Any]] = []
+        for i, (p, s) in enumerate(zip(self.params, saved, strict=True)):
+            entry: dict[str, Any] = {}
+            for k, v in s.items():
+                if isinstance(v, np.ndarray):
+                    if v.shape != p.data.shape:
+                        raise ValueError(
+                            f"{self}: saved {k!r} for parameter {i} ({p.name}) has shape "
+                            f"{v.shape}, expected {p.data.shape}"
+                        )
+                    v = np.array(v, dtype=p.data.dtype, copy=True)
+                entry[k] = v
+            new_state.append(entry)
+        self.state = new_state
         self.iterations = int(state["iterations"])
-        self.state = [dict(s) for s in state["state"]]
+        if "learning_rate" in state:
+            self.learning_rate = state["learning_rate"]
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -110,18 +259,447 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Plain gradient descent: θ ← θ - η · dL/dθ.
+    r"""Stochastic gradient descent, with optional (Nesterov) momentum and weight decay.
 
     Whether this is full-batch, stochastic or mini-batch gradient descent is decided by
     ``fit(batch_size=...)``.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.01
+        Step size η. PyTorch's default is 0.001; 0.01 is Keras's and suits plain SGD.
+    momentum : float in [0, 1), default 0
+        Momentum factor μ.
+    nesterov : bool, default False
+        Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
+    weight_decay : float >= 0, default 0
+        L2 penalty λ added to the gradient (weights only; see the module notes).
+    dampening : float in [0, 1], default 0
+        Dampening τ of the momentum's gradient term.
+    clipnorm, clipvalue : float or None
+        Gradient clipping (see :class:`Optimizer`).
+
+    Notes
+    -----
+    With gradient g_t at step t (as in ``torch.optim.SGD``)::
+
+        g ← g_t + λ θ
+        b_1 = g                          (the buffer starts as the first gradient)
+        b_t = μ b_{t-1} + (1 − τ) g      (t > 1)
+        d = g + μ b_t  if nesterov  else  b_t      (d = g when μ = 0)
+        θ ← θ − η d
+
+    The buffer's first value is the gradient itself, not ``(1 − τ) g``, exactly as in
+    PyTorch.
+
+    References
+    ----------
+    Robbins & Monro, "A stochastic approximation method", 1951. Polyak, "Some methods of
+    speeding up the convergence of iteration methods", 1964. Sutskever, Martens, Dahl &
+    Hinton, "On the importance of initialization and momentum in deep learning", ICML 2013.
+
+    Examples
+    --------
+    >>> opt = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
 
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        dampening: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, clipnorm, clipvalue)
+        name = type(self).__name__
+        self.momentum = _check_number(name, "momentum", momentum, 0.0, 1.0)
+        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
+        self.dampening = _check_number(name, "dampening", dampening, 0.0, 1.0, hi_open=False)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError(
+                f"{name}: nesterov=True needs momentum > 0 and dampening == 0, got "
+                f"momentum={momentum!r}, dampening={dampening!r}"
+            )
+
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
-        p.data -= self.learning_rate * grad
+        g = self._decayed(p, grad, state, self.weight_decay)
+        mu = self.momentum
+        if mu != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                state["momentum_buffer"] = buf = g.copy()
+            else:
+                buf *= mu
+                if self.dampening == 0:
+                    buf += g
+                else:
+                    tmp = _buffer(state, "_tmp", g)
+                    np.multiply(g, 1.0 - self.dampening, out=tmp)
+                    buf += tmp
+            if self.nesterov:
+                tmp = _buffer(state, "_tmp", g)
+                np.multiply(buf, mu, out=tmp)
+                tmp += g  # g + μ b
+                tmp *= self.learning_rate
+                p.data -= tmp
+                return
+            g = buf
+        tmp = _buffer(state, "_tmp", g)
+        np.multiply(g, self.learning_rate, out=tmp)
+        p.data -= tmp
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+            "dampening": self.dampening,
+        }
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: per-coordinate steps scaled by the root of the summed squared gradients.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.01
+        Step size η (PyTorch's default; Keras uses 0.001).
+    eps : float >= 0, default 1e-10
+        Added to the denominator (PyTorch's default; Keras uses 1e-7).
+    initial_accumulator_value : float >= 0, default 0
+        Starting value of the sum G (PyTorch's default; Keras uses 0.1).
+    lr_decay : float >= 0, default 0
+        Learning-rate decay κ as in ``torch.optim.Adagrad``.
+    weight_decay : float >= 0, default 0
+        L2 penalty λ added to the gradient (weights only).
+    clipnorm, clipvalue : float or None
+        Gradient clipping (see :class:`Optimizer`).
+
+    Notes
+    -----
+    At step t = 1, 2, ... (as in ``torch.optim.Adagrad``)::
+
+        g ← g_t + λ θ
+        G ← G + g²
+        θ ← θ − η / (1 + (t − 1) κ) · g / (√G + ε)
+
+    References
+    ----------
+    Duchi, Hazan & Singer, "Adaptive subgradient methods for online learning and
+    stochastic optimization", JMLR 12, 2011.
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        eps: float = 1e-10,
+        initial_accumulator_value: float = 0.0,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, clipnorm, clipvalue)
+        name = type(self).__name__
+        self.eps = _check_number(name, "eps", eps)
+        self.initial_accumulator_value = _check_number(
+            name, "initial_accumulator_value", initial_accumulator_value
+        )
+        self.lr_decay = _check_number(name, "lr_decay", lr_decay)
+        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
+
+    def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
+        g = self._decayed(p, grad, state, self.weight_decay)
+        if "sum" not in state:
+            state["sum"] = np.full_like(p.data, self.initial_accumulator_value)
+            state["step"] = 0
+        state["step"] += 1
+        total = state["sum"]
+        tmp = _buffer(state, "_tmp", g)
+        np.multiply(g, g, out=tmp)
+        total += tmp  # G += g²
+        np.sqrt(total, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)  # g / (√G + ε)
+        tmp *= self.learning_rate / (1 + (state["step"] - 1) * self.lr_decay)
+        p.data -= tmp
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "eps": self.eps,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "lr_decay": self.lr_decay,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class RMSProp(Optimizer):
+    """RMSProp: steps scaled by a running root mean square of the gradients.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.001
+        Step size η. PyTorch's default is 0.01; 0.001 is Hinton's and Keras's, and the
+        safer choice with ρ = 0.9.
+    rho : float in [0, 1), default 0.9
+        Decay ρ of the mean square (PyTorch's ``alpha``, whose default is 0.99). 0.9 is
+        the value of the lecture that introduced RMSProp and Keras's default.
+    eps : float >= 0, default 1e-8
+        Added to the root, outside it, as PyTorch does (Keras uses 1e-7).
+    momentum : float in [0, 1), default 0
+        Momentum μ of the step.
+    centered : bool, default False
+        Divide by an estimate of the gradient's standard deviation instead of its RMS.
+    weight_decay : float >= 0, default 0
+        L2 penalty λ added to the gradient (weights only).
+    clipnorm, clipvalue : float or None
+        Gradient clipping (see :class:`Optimizer`).
+
+    Notes
+    -----
+    As in ``torch.optim.RMSprop`` (with ``alpha = rho``)::
+
+        g ← g_t + λ θ
+        v ← ρ v + (1 − ρ) g²
+        m ← m + (1 − ρ)(g − m)                       (centered only; mean of g)
+        d = √(v − m²) + ε  if centered  else  √v + ε
+        b ← μ b + g / d,  θ ← θ − η b                (μ > 0)
+        θ ← θ − η g / d                              (μ = 0)
+
+    References
+    ----------
+    Tieleman & Hinton, Lecture 6.5, "rmsprop: Divide the gradient by a running average of
+    its recent magnitude", COURSERA: Neural Networks for Machine Learning, 2012. Graves,
+    "Generating sequences with recurrent neural networks", arXiv:1308.0850, 2013
+    (the centered variant).
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        centered: bool = False,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, clipnorm, clipvalue)
+        name = type(self).__name__
+        self.rho = _check_number(name, "rho", rho, 0.0, 1.0)
+        self.eps = _check_number(name, "eps", eps)
+        self.momentum = _check_number(name, "momentum", momentum, 0.0, 1.0)
+        self.centered = bool(centered)
+        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
+
+    @property
+    def alpha(self) -> float:
+        """PyTorch's name for :attr:`rho`."""
+        return self.rho
+
+    def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
+        g = self._decayed(p, grad, state, self.weight_decay)
+        rho = self.rho
+        if "square_avg" not in state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(p.data)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(p.data)
+            if self.momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(p.data)
+        state["step"] += 1
+        v = state["square_avg"]
+        tmp = _buffer(state, "_tmp", g)
+        v *= rho
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - rho
+        v += tmp  # v = ρ v + (1 − ρ) g²
+        if self.centered:
+            m = state["grad_avg"]
+            np.subtract(g, m, out=tmp)
+            tmp *= 1.0 - rho
+            m += tmp  # m = m + (1 − ρ)(g − m)
+            np.multiply(m, m, out=tmp)
+            np.subtract(v, tmp, out=tmp)
+            np.sqrt(tmp, out=tmp)
+        else:
+            np.sqrt(v, out=tmp)
+        tmp += self.eps
+        np.divide(g, tmp, out=tmp)  # g / d
+        if self.momentum > 0:
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
+            buf += tmp
+            np.multiply(buf, self.learning_rate, out=tmp)
+        else:
+            tmp *= self.learning_rate
+        p.data -= tmp
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "centered": self.centered,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class Adam(Optimizer):
+    """Adam: bias-corrected running means of the gradient and its square.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.001
+        Step size η (the paper's and PyTorch's default).
+    beta1, beta2 : float in [0, 1), default 0.9 and 0.999
+        Decay rates β₁, β₂ of the first and second moments (PyTorch's ``betas``).
+    eps : float >= 0, default 1e-8
+        Added to the denominator outside the root (the paper's and PyTorch's default;
+        Keras uses 1e-7).
+    amsgrad : bool, default False
+        Divide by the running maximum of the second moment (AMSGrad).
+    weight_decay : float >= 0, default 0
+        L2 penalty λ added to the gradient (weights only). For decoupled weight decay use
+        :class:`AdamW`.
+    clipnorm, clipvalue : float or None
+        Gradient clipping (see :class:`Optimizer`).
+
+    Notes
+    -----
+    At step t = 1, 2, ... (as in ``torch.optim.Adam``)::
+
+        g ← g_t + λ θ
+        m ← m + (1 − β₁)(g − m)          (= β₁ m + (1 − β₁) g)
+        v ← β₂ v + (1 − β₂) g²
+        v̂ ← max(v̂, v) if amsgrad else v
+        θ ← θ − η / (1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+
+    References
+    ----------
+    Kingma & Ba, "Adam: A method for stochastic optimization", ICLR 2015,
+    arXiv:1412.6980. Reddi, Kale & Kumar, "On the convergence of Adam and beyond",
+    ICLR 2018 (AMSGrad).
+    """
+
+    #: Decoupled (AdamW) rather than L2 weight decay.
+    _decoupled = False
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        amsgrad: bool = False,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, clipnorm, clipvalue)
+        name = type(self).__name__
+        self.beta1 = _check_number(name, "beta1", beta1, 0.0, 1.0)
+        self.beta2 = _check_number(name, "beta2", beta2, 0.0, 1.0)
+        self.eps = _check_number(name, "eps", eps)
+        self.amsgrad = bool(amsgrad)
+        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
+
+    def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
+        lr, b1, b2 = self.learning_rate, self.beta1, self.beta2
+        if self._decoupled:
+            g = grad
+            if self.weight_decay != 0 and p.regularize:
+                p.data *= 1.0 - lr * self.weight_decay  # θ ← θ (1 − η λ)
+        else:
+            g = self._decayed(p, grad, state, self.weight_decay)
+        if "exp_avg" not in state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        tmp = _buffer(state, "_tmp", g)
+        np.subtract(g, m, out=tmp)
+        tmp *= 1.0 - b1
+        m += tmp  # m = m + (1 − β₁)(g − m)
+        v *= b2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp  # v = β₂ v + (1 − β₂) g²
+        if self.amsgrad:
+            vmax = state["max_exp_avg_sq"]
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
+        step_size = lr / (1.0 - b1**t)
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1.0 - b2**t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        p.data -= tmp
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "amsgrad": self.amsgrad,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay.
+
+    The parameters are those of :class:`Adam`; ``weight_decay`` defaults to 0.01
+    (PyTorch's default; Keras uses 0.004) and shrinks the weights directly instead of
+    being added to the gradient.
+
+    Notes
+    -----
+    As in ``torch.optim.AdamW``, before the Adam step of :class:`Adam` (with λ = 0 there)::
+
+        θ ← θ (1 − η λ)
+
+    Only parameters with ``p.regularize`` true decay (not biases).
+
+    References
+    ----------
+    Loshchilov & Hutter, "Decoupled weight decay regularization", ICLR 2019,
+    arXiv:1711.05101.
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        amsgrad: bool = False,
+        weight_decay: float = 0.01,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        super().__init__(learning_rate, beta1, beta2, eps, amsgrad, weight_decay,
+                         clipnorm, clipvalue)
 
 
 def get_optimizer(optimizer: str | Optimizer | None, **kwargs: Any) -> Optimizer:
-    """An optimizer from an instance, a class name (``"SGD"``, ``"sgd"``) or None (SGD)."""
+    """An optimizer from an instance, a class name (``"SGD"``, ``"adam"``) or None (SGD)."""
     if optimizer is None:
         return SGD(**kwargs)
     if isinstance(optimizer, Optimizer):
