@@ -139,7 +139,7 @@ def test_bad_t():
     s = Constant(learning_rate=0.1)
     with pytest.raises(ValueError, match="t must be an integer >= 0, got -1"):
         s.lr_at(-1)
-    with pytest.raises(TypeError, match="gamma must be a number, got '0.5'"):
+    with pytest.raises(TypeError, match=r"gamma must be a number, got '0\.5'"):
         StepDecay(2, gamma="0.5")  # type: ignore[arg-type]
 
 
