@@ -5,20 +5,27 @@ The core imports only NumPy; plots (matplotlib), progress bars (tqdm), HDF5 (h5p
 the digits set (scikit-learn) are optional extras loaded when used.
 """
 
-from . import init, layers, losses, metrics, optimizers
+from . import init, layers, losses, metrics, optimizers, plots
 from ._dtype import get_default_dtype, set_default_dtype
 from .callbacks import Callback, History
 from .data.toy import load_digits, make_spirals, make_xor
 from .gradcheck import GradCheckResult, gradcheck
 from .layers import (
+    AvgPool2D,
+    Conv2D,
     Dense,
+    Flatten,
+    GlobalAvgPool2D,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
+    Reshape,
     Sigmoid,
     Softmax,
     Tanh,
+    to_nchw,
 )
 from .losses import (
     MSE,
@@ -38,19 +45,25 @@ __version__ = "0.1.0"
 __all__ = [
     "MSE",
     "SGD",
+    "AvgPool2D",
     "BinaryCrossEntropy",
     "Callback",
     "CategoricalCrossEntropy",
+    "Conv2D",
     "Dense",
+    "Flatten",
+    "GlobalAvgPool2D",
     "GradCheckResult",
     "History",
     "Identity",
     "Layer",
     "LeakyReLU",
     "Loss",
+    "MaxPool2D",
     "Optimizer",
     "Parameter",
     "ReLU",
+    "Reshape",
     "Sequential",
     "Sigmoid",
     "Softmax",
@@ -59,6 +72,7 @@ __all__ = [
     "Tanh",
     "__version__",
     "get_default_dtype",
+    "get_activation",
     "gradcheck",
     "init",
     "layers",
@@ -69,5 +83,7 @@ __all__ = [
     "make_xor",
     "metrics",
     "optimizers",
+    "plots",
     "set_default_dtype",
+    "to_nchw",
 ]

@@ -13,20 +13,31 @@ from .activations import (
     softmax,
 )
 from .base import LAYER_REGISTRY, Layer
+from .conv import Conv2D
 from .dense import Dense
+from .flatten import Flatten, Reshape
+from .image import to_nchw
+from .pool import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 
 __all__ = [
     "ACTIVATIONS",
     "LAYER_REGISTRY",
+    "AvgPool2D",
+    "Conv2D",
     "Dense",
+    "Flatten",
+    "GlobalAvgPool2D",
     "Identity",
     "Layer",
     "LeakyReLU",
+    "MaxPool2D",
     "ReLU",
+    "Reshape",
     "Sigmoid",
     "Softmax",
     "Tanh",
     "get_activation",
     "log_softmax",
     "softmax",
+    "to_nchw",
 ]
