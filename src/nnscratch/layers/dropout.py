@@ -1,0 +1,93 @@
+"""Inverted dropout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._rng import as_rng
+from .base import Layer, check_float
+
+
+class Dropout(Layer):
+    """Zero each input with probability ``p`` in training; the identity in evaluation.
+
+    Inverted dropout: the kept inputs are scaled by ``1 / (1 − p)`` during training, so
+    that the expected output equals the input and evaluation needs no rescaling.
+
+    Parameters
+    ----------
+    p : float in [0, 1), default 0.5
+        Probability of dropping each element.
+    rng : numpy Generator, int or None
+        Source of the masks; an int seed makes them reproducible.
+
+    Shape
+    -----
+    x : ndarray of any shape (N, ...) -> y : ndarray of the same shape and dtype
+
+    Notes
+    -----
+    With a mask ``m`` of independent Bernoulli(1 − p) entries drawn at each training
+    forward pass::
+
+        y = x ⊙ m / (1 − p),    dL/dx = dL/dy ⊙ m / (1 − p)
+
+    so E[y] = x. In evaluation mode (``training = False``) y = x and dL/dx = dL/dy.
+    ``backward`` uses the mask of the last ``forward``.
+
+    References
+    ----------
+    Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov, "Dropout: a simple way to
+    prevent neural networks from overfitting", JMLR 15, 2014.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> drop = Dropout(0.5, rng=0)
+    >>> y = drop(np.ones((2, 4)))          # entries are 0 or 2
+    >>> float(drop.eval()(np.ones((2, 4))).sum())  # identity in evaluation
+    8.0
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.number)):
+            raise TypeError(f"Dropout: p must be a number, got {p!r}")
+        if not 0 <= float(p) < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = as_rng(rng)
+        self._mask: np.ndarray | None = None  # scaled mask m / (1 − p), or None: identity
+        self._called = False
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """y = x ⊙ m / (1 − p) in training, x in evaluation."""
+        x = check_float(self, x)
+        self._called = True
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        # one draw in the input's dtype; keep where u >= p, which has probability 1 - p
+        mask = self.rng.random(x.shape, dtype=x.dtype)  # (N, ...)
+        keep = mask >= self.p
+        mask.fill(0)
+        mask[keep] = 1.0 / (1.0 - self.p)
+        self._mask = mask
+        return x * mask
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """dL/dx = dL/dy ⊙ m / (1 − p), with the mask of the last forward."""
+        if not self._called:
+            raise RuntimeError(f"{self}.backward() called before forward()")
+        if self._mask is None:
+            return grad_out
+        if grad_out.shape != self._mask.shape:
+            raise ValueError(
+                f"{self}.backward: expected grad_out of shape {self._mask.shape}, "
+                f"got {tuple(grad_out.shape)}"
+            )
+        return grad_out * self._mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}
