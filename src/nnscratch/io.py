@@ -97,17 +97,19 @@ def read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np
         raise FileNotFoundError(f"{path}: no such model file")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            files = set(npz.files)
-            if _META_KEY not in files:
-                raise ValueError(f"{path}: not an nnscratch model file (no {_META_KEY} entry; "
-                                 f"found {sorted(files)[:5]})")
-            header = json.loads(str(npz[_META_KEY]))
-            arrays = {k: npz[k] for k in files if k != _META_KEY}
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
+            if not hasattr(npz, "files"):
+                raise ValueError("a single .npy array, not an .npz archive")
+            arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
         raise ValueError(f"{path}: not an nnscratch model file (not a valid .npz: {err})"
                          ) from None
+    if _META_KEY not in arrays:
+        raise ValueError(f"{path}: not an nnscratch model file (no {_META_KEY} entry; "
+                         f"found {sorted(arrays)[:5]})")
+    try:
+        header = json.loads(str(arrays.pop(_META_KEY)))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: corrupt model header: {err}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:

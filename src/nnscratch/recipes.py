@@ -53,14 +53,15 @@ def apply_preprocess(x: np.ndarray, preprocess: dict[str, Any],
                      dtype: np.typing.DTypeLike = np.float32) -> np.ndarray:
     """Scale raw inputs and reshape them to the model's per-sample input shape.
 
-    ``x`` is one sample (of the input shape) or a batch whose samples hold the right
-    number of values in any shape (e.g. (N, 28, 28) images for a 784-input MLP).
+    ``x`` is one sample (exactly the values of one input, in any shape, e.g. an 8×8 image
+    for a 64-input MLP) or a batch whose samples hold the right number of values in any
+    shape (e.g. (N, 28, 28) images for a 784-input MLP).
     """
     x = np.asarray(x)
     shape = tuple(preprocess.get("input_shape") or x.shape[1:])
-    if x.shape == shape:
-        x = x[None]  # a single sample
     size = int(np.prod(shape))
+    if x.size == size:
+        x = x.reshape(1, *shape)  # a single sample
     if x.ndim < 2 or int(np.prod(x.shape[1:])) != size:
         raise ValueError(f"input of shape {x.shape} does not hold samples of shape {shape} "
                          f"({size} values each)")

@@ -1,0 +1,240 @@
+"""Sequential: building, the three gradient-descent modes, history, checks on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nnscratch as nn
+
+
+def small_classifier(seed: int = 0, dtype=np.float32) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Dense(4, 8, rng=seed, dtype=dtype), nn.Tanh(), nn.Dense(8, 3, rng=seed + 1, dtype=dtype)
+    ).use(nn.SoftmaxCrossEntropy(), nn.SGD(0.1))
+
+
+def blobs(n: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), n // 3)
+    centers = np.array([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=np.float32)
+    return (centers[y] + 0.5 * rng.standard_normal((len(y), 4))).astype(np.float32), y
+
+
+def test_constructor_forms_and_chaining():
+    a = nn.Sequential(nn.Dense(2, 3), nn.ReLU())
+    b = nn.Sequential([nn.Dense(2, 3), nn.ReLU()])
+    c = nn.Sequential().add(nn.Dense(2, 3)).add(nn.ReLU())
+    assert [type(m).__name__ for m in a.layers] == ["Dense", "ReLU"]
+    assert repr(a) == repr(b) == repr(c) == "Sequential(Dense(2→3), ReLU())"
+    x, y = nn.make_xor()
+    pred = (nn.Sequential().add(nn.Dense(3, 4, rng=0)).add(nn.Tanh()).add(nn.Dense(4, 1, rng=1))
+            .use(nn.MSE()).fit(x, y, epochs=5, verbose=0).predict(x))
+    assert pred.shape == (4, 1)
+
+
+def test_add_rejects_incompatible_layer_with_names():
+    model = nn.Sequential(nn.Dense(784, 128))
+    with pytest.raises(ValueError, match=r"Dense\(64→10\).*\(N, 128\)"):
+        model.add(nn.Dense(64, 10))
+    with pytest.raises(TypeError, match="expected a Layer"):
+        model.add("relu")  # type: ignore[arg-type]
+
+
+def test_forward_shape_error_names_layer_and_shapes():
+    model = nn.Sequential(nn.Dense(784, 128), nn.ReLU(), nn.Dense(128, 10))
+    with pytest.raises(ValueError, match=r"layer 0 of 3: Dense\(784→128\): expected input of "
+                                         r"shape \(N, 784\), got \(32, 785\)"):
+        model.predict(np.zeros((32, 785)))
+
+
+@pytest.mark.parametrize("batch_size,steps_per_epoch", [(None, 1), (1, 90), (32, 3), (40, 3)])
+def test_batch_modes_step_counts_and_last_partial_batch(batch_size, steps_per_epoch):
+    x, y = blobs()
+    model = small_classifier()
+    calls = []
+    step = model.optimizer.step
+    model.optimizer.step = lambda: (calls.append(1), step())[1]  # type: ignore[method-assign]
+    model.fit(x, y, epochs=2, batch_size=batch_size, verbose=0, seed=0)
+    assert len(calls) == 2 * steps_per_epoch
+    assert len(model.history.iteration_loss) == 2 * steps_per_epoch
+    assert len(model.history["loss"]) == 2
+
+
+def test_full_batch_equals_hand_written_gradient_descent():
+    # one epoch of full-batch GD is exactly W -= lr * dL/dW from one forward/backward
+    x, y = blobs(30)
+    model = small_classifier(dtype=np.float64)
+    ref = small_classifier(dtype=np.float64)
+    loss = nn.SoftmaxCrossEntropy()
+    ref.zero_grad()
+    ref.backward(loss.backward() if loss.forward(ref.forward(x.astype(np.float64)), y) else 0)
+    expected = [p.data - 0.1 * p.grad for p in ref.parameters()]
+    model.fit(x.astype(np.float64), y, epochs=1, verbose=0)
+    for p, e in zip(model.parameters(), expected):
+        np.testing.assert_allclose(p.data, e, rtol=1e-12)
+
+
+def test_learns_blobs_and_history_records_everything():
+    x, y = blobs()
+    model = small_classifier().fit(x, y, epochs=30, batch_size=16, seed=1, verbose=0,
+                                   validation_data=(x, y))
+    h = model.history
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr"} <= set(h.keys())
+    assert h["loss"][-1] < h["loss"][0] / 3
+    assert h["accuracy"][-1] > 0.95
+    assert model.evaluate(x, y)["accuracy"] > 0.95
+    assert len(h.epoch) == 30 and h.epoch[0] == 0
+    model.fit(x, y, epochs=2, verbose=0)  # history continues across fit calls
+    assert h.epoch[-2:] == [30, 31]
+
+
+def test_seed_makes_training_reproducible():
+    x, y = blobs()
+    a = small_classifier().fit(x, y, epochs=3, batch_size=8, seed=7, verbose=0)
+    b = small_classifier().fit(x, y, epochs=3, batch_size=8, seed=7, verbose=0)
+    c = small_classifier().fit(x, y, epochs=3, batch_size=8, seed=8, verbose=0)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    assert not np.array_equal(a.parameters()[0].data, c.parameters()[0].data)
+
+
+def test_validation_split_takes_last_samples_before_shuffling():
+    x, y = blobs()
+    model = small_classifier()
+    seen = []
+    forward = model.forward
+
+    def spy(inp):
+        seen.append(len(inp))
+        return forward(inp)
+
+    model.forward = spy  # type: ignore[method-assign]
+    model.fit(x, y, epochs=1, validation_split=0.2, verbose=0)
+    assert seen[0] == 72  # full batch of the first 80%
+    assert "val_loss" in model.history
+    with pytest.raises(ValueError, match="validation_split"):
+        model.fit(x, y, validation_split=1.5, verbose=0)
+
+
+def test_evaluate_accuracy_binary_threshold_and_regression():
+    model = nn.Sequential(nn.Dense(1, 1, rng=0, dtype=np.float64), nn.Sigmoid()).use(
+        nn.BinaryCrossEntropy())
+    layer = model.layers[0]
+    layer.W.data[...] = 1.0
+    layer.b.data[...] = 0.0
+    x = np.array([[-2.0], [-0.1], [0.1], [3.0]])
+    # σ(x) > 0.5 exactly when x > 0: predictions 0, 0, 1, 1
+    out = model.evaluate(x, np.array([0, 1, 1, 1]))
+    assert out["accuracy"] == pytest.approx(0.75)
+    reg = nn.Sequential(nn.Dense(1, 1, rng=0)).use(nn.MSE())
+    assert set(reg.evaluate(x, np.array([[0.3], [1.7], [2.2], [0.9]]))) == {"loss"}
+
+
+def test_predict_batches_match_one_pass_and_do_not_alias():
+    x, _ = blobs()
+    model = small_classifier()
+    whole = model.predict(x, batch_size=None)
+    np.testing.assert_allclose(model.predict(x, batch_size=7), whole, rtol=1e-6)
+    again = model.predict(x, batch_size=None)
+    whole[:] = 0
+    assert np.any(again != 0)
+    proba = model.predict_proba(x)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(model.predict_classes(x), whole.argmax(1) * 0 + again.argmax(1))
+
+
+def test_dtype_float32_default_and_float64_on_request():
+    x, y = blobs()
+    m32 = small_classifier()
+    assert m32.dtype == np.float32
+    assert m32.predict(x.astype(np.float64)).dtype == np.float32
+    m64 = small_classifier().astype(np.float64)
+    assert all(p.data.dtype == np.float64 for p in m64.parameters())
+    m64.fit(x, y, epochs=1, verbose=0)
+    assert m64.predict(x).dtype == np.float64
+    nn.set_default_dtype(np.float64)
+    try:
+        assert nn.Dense(2, 2).W.data.dtype == np.float64
+    finally:
+        nn.set_default_dtype(np.float32)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        nn.set_default_dtype(np.int32)
+
+
+def test_bad_inputs_are_named():
+    x, y = blobs()
+    model = small_classifier()
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\].*\[0, 3\]"):
+        model.fit(x, np.where(y == 2, 3, y), verbose=0)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        bad = x.copy()
+        bad[5, 1] = np.nan
+        model.fit(bad, y, verbose=0)
+    with pytest.raises(ValueError, match="y has 89 samples but x has 90"):
+        model.fit(x, y[:-1], verbose=0)
+    with pytest.raises(ValueError, match="learning_rate must be > 0, got -1"):
+        model.fit(x, y, learning_rate=-1, verbose=0)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        model.fit(x, y, epochs=0, verbose=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        model.fit(x, y, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match="must be numeric"):
+        model.predict(np.array([["a"] * 4]))
+
+
+def test_unfitted_and_empty_models_fail_clearly():
+    with pytest.raises(RuntimeError, match=r"use\(loss"):
+        nn.Sequential(nn.Dense(2, 1)).fit(np.zeros((2, 2)), np.zeros((2, 1)), verbose=0)
+    with pytest.raises(RuntimeError, match=r"use\(loss\)"):
+        nn.Sequential(nn.Dense(2, 1)).evaluate(np.zeros((2, 2)), np.zeros((2, 1)))
+    with pytest.raises(RuntimeError, match="no layers"):
+        nn.Sequential().predict(np.zeros((2, 2)))
+
+
+def test_non_finite_loss_stops_with_epoch_and_batch():
+    # linear regression with a step far too large diverges until the loss overflows
+    x, _ = blobs()
+    target = x.sum(axis=1, keepdims=True)
+    model = nn.Sequential(nn.Dense(4, 1, rng=0)).use(nn.MSE())
+    with pytest.raises(FloatingPointError, match=r"epoch \d+, batch \d+ of 6 \(learning rate 10\)"):
+        with np.errstate(all="ignore"):
+            model.fit(x, target, epochs=500, batch_size=16, learning_rate=10.0, verbose=0)
+
+
+def test_callbacks_are_called_and_can_stop_training():
+    x, y = blobs()
+    events = []
+
+    class Recorder(nn.Callback):
+        def on_train_begin(self, logs=None):
+            events.append("begin")
+
+        def on_epoch_end(self, epoch, logs=None):
+            events.append(("epoch", epoch, round(logs["loss"], 6) > 0))
+            if epoch == 2:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            events.append("end")
+
+    small_classifier().fit(x, y, epochs=10, verbose=0, callbacks=[Recorder()])
+    assert events == ["begin", ("epoch", 0, True), ("epoch", 1, True), ("epoch", 2, True), "end"]
+
+
+def test_summary_lists_layers_shapes_and_counts():
+    text = nn.Sequential(nn.Dense(784, 128), nn.ReLU(), nn.Dense(128, 10)).summary()
+    assert "Dense(784→128)" in text and "(N, 128)" in text and "100,480" in text
+    assert "Total parameters: 101,770" in text
+
+
+def test_verbose_modes_print(capsys):
+    x, y = blobs()
+    small_classifier().fit(x, y, epochs=2, batch_size=30, verbose=2)
+    out = capsys.readouterr()
+    assert "epoch 2/2" in out.out and "loss=" in out.out
+    small_classifier().fit(x, y, epochs=2, batch_size=30, verbose=1)
+    assert "epoch 1/2" in capsys.readouterr().err  # the tqdm bar writes to stderr
+    small_classifier().fit(x, y, epochs=2, verbose=0)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
