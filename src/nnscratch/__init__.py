@@ -5,9 +5,23 @@ The core imports only NumPy; plots (matplotlib), progress bars (tqdm), HDF5 (h5p
 the digits set (scikit-learn) are optional extras loaded when used.
 """
 
-from . import init, layers, losses, metrics, optimizers, plots
+from . import data, datasets, init, layers, losses, metrics, optimizers, plots
 from ._dtype import get_default_dtype, set_default_dtype
 from .callbacks import Callback, History
+from .data import (
+    Standardizer,
+    batches,
+    flatten,
+    load_cats,
+    load_fashion_mnist,
+    load_idx,
+    load_mnist,
+    load_mnist_split,
+    normalize,
+    one_hot,
+    standardize,
+    train_test_split,
+)
 from .data.toy import load_digits, make_spirals, make_xor
 from .gradcheck import GradCheckResult, gradcheck
 from .layers import (
@@ -68,22 +82,36 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "SoftmaxCrossEntropy",
+    "Standardizer",
     "SumSquaredError",
     "Tanh",
     "__version__",
+    "batches",
+    "data",
+    "datasets",
+    "flatten",
     "get_default_dtype",
     "get_activation",
     "gradcheck",
     "init",
     "layers",
     "load",
+    "load_cats",
     "load_digits",
+    "load_fashion_mnist",
+    "load_idx",
+    "load_mnist",
+    "load_mnist_split",
     "losses",
     "make_spirals",
     "make_xor",
     "metrics",
+    "normalize",
+    "one_hot",
     "optimizers",
     "plots",
     "set_default_dtype",
+    "standardize",
     "to_nchw",
+    "train_test_split",
 ]
