@@ -39,6 +39,7 @@ from .layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    get_activation,
     to_nchw,
 )
 from .losses import (
