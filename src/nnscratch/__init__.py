@@ -5,7 +5,18 @@ The core imports only NumPy; plots (matplotlib), progress bars (tqdm), HDF5 (h5p
 the digits set (scikit-learn) are optional extras loaded when used.
 """
 
-from . import data, datasets, init, layers, losses, metrics, optimizers, plots
+from . import (
+    data,
+    datasets,
+    init,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    plots,
+    regularizers,
+    schedules,
+)
 from ._dtype import get_default_dtype, set_default_dtype
 from .callbacks import Callback, History
 from .data import (
@@ -26,8 +37,11 @@ from .data.toy import load_digits, make_spirals, make_xor
 from .gradcheck import GradCheckResult, gradcheck
 from .layers import (
     AvgPool2D,
+    BatchNorm1D,
+    BatchNorm2D,
     Conv2D,
     Dense,
+    Dropout,
     Flatten,
     GlobalAvgPool2D,
     Identity,
@@ -52,20 +66,30 @@ from .losses import (
 )
 from .io import load
 from .model import Sequential
-from .optimizers import SGD, Optimizer
+from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .parameter import Parameter
+from .regularizers import L1, L1L2, L2
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "L1",
+    "L1L2",
+    "L2",
     "MSE",
     "SGD",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
     "AvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "BinaryCrossEntropy",
     "Callback",
     "CategoricalCrossEntropy",
     "Conv2D",
     "Dense",
+    "Dropout",
     "Flatten",
     "GlobalAvgPool2D",
     "GradCheckResult",
@@ -77,6 +101,7 @@ __all__ = [
     "MaxPool2D",
     "Optimizer",
     "Parameter",
+    "RMSProp",
     "ReLU",
     "Reshape",
     "Sequential",
@@ -111,6 +136,8 @@ __all__ = [
     "one_hot",
     "optimizers",
     "plots",
+    "regularizers",
+    "schedules",
     "set_default_dtype",
     "standardize",
     "to_nchw",

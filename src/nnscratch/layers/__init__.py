@@ -15,16 +15,21 @@ from .activations import (
 from .base import LAYER_REGISTRY, Layer
 from .conv import Conv2D
 from .dense import Dense
+from .dropout import Dropout
 from .flatten import Flatten, Reshape
 from .image import to_nchw
+from .norm import BatchNorm1D, BatchNorm2D
 from .pool import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 
 __all__ = [
     "ACTIVATIONS",
     "LAYER_REGISTRY",
     "AvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "Conv2D",
     "Dense",
+    "Dropout",
     "Flatten",
     "GlobalAvgPool2D",
     "Identity",
