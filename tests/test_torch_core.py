@@ -295,7 +295,15 @@ def train_case(torch: Any, case: str, dtype: type, epochs: int, batch_size: int 
     model.fit(x, y, epochs=epochs, batch_size=batch_size, learning_rate=0.1, shuffle=False,
               verbose=0)
 
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    def sgd_step() -> None:
+        # torch.optim.SGD's update without momentum, ``p.add_(p.grad, alpha=-lr)``, written
+        # out: constructing the optimizer would import torch._dynamo (seconds) for one line
+        # (test_torch_optim.py compares against torch.optim itself)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(p.grad, alpha=-0.1)
+                p.grad = None
+
     tx = _tensor(torch, x)
     ty = _tensor(torch, y if spec["targets"] != "binary" else y[:, None])
     bs = n if batch_size is None else batch_size
@@ -303,7 +311,6 @@ def train_case(torch: Any, case: str, dtype: type, epochs: int, batch_size: int 
     for _ in range(epochs):
         for start in range(0, n, bs):  # in order, the last partial batch kept
             xb, yb = tx[start:start + bs], ty[start:start + bs]
-            opt.zero_grad()
             out = net(xb)
             if spec["loss"] == "softmax_ce":
                 value = F.cross_entropy(out, yb)
@@ -312,7 +319,7 @@ def train_case(torch: Any, case: str, dtype: type, epochs: int, batch_size: int 
             else:
                 value = F.binary_cross_entropy(out, yb)
             value.backward()
-            opt.step()
+            sgd_step()
             torch_losses.append(value.item())
 
     ours_losses = model.history.iteration_loss
