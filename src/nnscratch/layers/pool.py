@@ -148,8 +148,11 @@ class MaxPool2D(_Pool2D):
     overlap (stride < kernel), an input that is the maximum of several windows receives
     the sum of their gradients.
 
-    Forward remembers, per output, the index ``u·kW + v`` of the winning offset (1 byte
-    per output for windows up to 255 positions).
+    Forward keeps only the maxima (and a reference to its input); backward finds each
+    window's first maximum again, offset by offset in row-major order, handing out the
+    gradient still owed to the window (``owed``) to the first offset equal to the
+    maximum and zeroing it there. Elementwise passes over whole slabs, no masked
+    assignments (``np.copyto(..., where=)`` is many times slower than a multiply).
     """
 
     _fill = -np.inf
@@ -159,15 +162,9 @@ class MaxPool2D(_Pool2D):
         xp, out_hw = self._prepare(x)  # (C, Hp, Wp, N)
         kh, kw = self.kernel_size
         best = window(xp, 0, 0, out_hw, self.stride).copy()  # (C, Ho, Wo, N)
-        arg = np.zeros(best.shape, dtype=np.uint8 if kh * kw <= 256 else np.int32)
-        better = np.empty(best.shape, dtype=bool)
-        # Offsets in row-major order; a strict ">" keeps the first of tied maxima.
         for k in range(1, kh * kw):
-            candidate = window(xp, k // kw, k % kw, out_hw, self.stride)
-            np.greater(candidate, best, out=better)
-            np.copyto(best, candidate, where=better)
-            np.copyto(arg, k, where=better)
-        self._arg = arg
+            np.maximum(best, window(xp, k // kw, k % kw, out_hw, self.stride), out=best)
+        self._xp, self._best = xp, best
         return to_public(best)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -183,19 +180,26 @@ class MaxPool2D(_Pool2D):
         ndarray of shape (N, C, H, W)
             dL/dx: zero except at window maxima.
         """
-        arg = self._need("_arg")
+        best = self._need("_best")
+        xp = self._xp
         G, dxp = self._grad_internal(grad_out)  # (C, Ho, Wo, N), (C, Hp, Wp, N)
         kh, kw = self.kernel_size
-        out_hw = arg.shape[1:3]
-        won = np.empty(arg.shape, dtype=bool)
+        out_hw = (best.shape[1], best.shape[2])
+        owed = G.copy()  # per window: the gradient not yet handed to a maximum
+        is_max = np.empty(best.shape, dtype=bool)
         overlap = self._windows_overlap()
+        scratch = np.empty_like(owed) if overlap else owed
         for k in range(kh * kw):
-            np.equal(arg, k, out=won)
-            target = window(dxp, k // kw, k % kw, out_hw, self.stride)
-            if overlap:  # an input may win several windows: accumulate
-                np.add(target, G, out=target, where=won)
-            else:
-                np.copyto(target, G, where=won)
+            u, v = divmod(k, kw)
+            np.equal(window(xp, u, v, out_hw, self.stride), best, out=is_max)
+            target = window(dxp, u, v, out_hw, self.stride)
+            if overlap:  # an input may be the maximum of several windows: accumulate
+                paid = np.multiply(owed, is_max, out=scratch)
+                target += paid
+            else:  # disjoint windows: each input belongs to one window, write directly
+                paid = np.multiply(owed, is_max, out=target)
+            if k < kh * kw - 1:
+                owed -= paid  # exactly 0 where paid, so later tied maxima get nothing
         return self._crop(dxp)
 
 
