@@ -117,3 +117,21 @@ def test_misuse():
     drop(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"expected grad_out of shape \(2, 3\)"):
         drop.backward(np.ones((3, 2)))
+
+
+def test_rng_state_round_trip():
+    """Saving and restoring the state gives the masks an uninterrupted run draws."""
+    x = np.ones((4, 6))
+    drop = Dropout(0.5, rng=7)
+    drop(x)
+    saved = drop.state_arrays()
+    expected = [drop(x) for _ in range(3)]
+    other = Dropout(0.5, rng=123)
+    other.load_state_arrays(saved)
+    for e in expected:
+        np.testing.assert_array_equal(other(x), e)
+    with pytest.raises(ValueError, match="saved state has keys"):
+        other.load_state_arrays({})
+    mt = Dropout(0.5, rng=np.random.Generator(np.random.MT19937(0)))
+    with pytest.raises(ValueError, match="generator state is for 'PCG64'"):
+        mt.load_state_arrays(saved)

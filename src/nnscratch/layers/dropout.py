@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -91,3 +92,20 @@ class Dropout(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"p": self.p}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The generator's state (a JSON string in a 0-d array), so that a checkpoint
+        resumes with the masks an uninterrupted run would have drawn."""
+        return {"rng_state": np.array(json.dumps(self.rng.bit_generator.state))}
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore the generator's state saved by :meth:`state_arrays`."""
+        if set(arrays) != {"rng_state"}:
+            raise ValueError(f"{self}: saved state has keys {sorted(arrays)}, "
+                             "expected ['rng_state']")
+        state = json.loads(str(np.asarray(arrays["rng_state"])[()]))
+        kind = type(self.rng.bit_generator).__name__
+        if state.get("bit_generator") != kind:
+            raise ValueError(f"{self}: saved generator state is for "
+                             f"{state.get('bit_generator')!r}, this layer uses {kind!r}")
+        self.rng.bit_generator.state = state
