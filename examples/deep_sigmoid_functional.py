@@ -62,9 +62,9 @@ def L_layer_model(
     """
     init = article_init(seed)
     model = nn.Sequential()
-    for l in range(1, len(layer_dims)):
-        model.add(nn.Dense(layer_dims[l - 1], layer_dims[l], init=init))
-        last = l == len(layer_dims) - 1
+    for i in range(1, len(layer_dims)):
+        model.add(nn.Dense(layer_dims[i - 1], layer_dims[i], init=init))
+        last = i == len(layer_dims) - 1
         model.add(nn.Sigmoid() if last else nn.get_activation(hidden))
     model.use(nn.BinaryCrossEntropy(), nn.SGD(learning_rate))
     model.fit(X, Y, epochs=num_iterations, batch_size=None, verbose=0)

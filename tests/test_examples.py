@@ -42,8 +42,8 @@ def test_deep_sigmoid_uses_the_articles_weights():
     spec.loader.exec_module(module)
     init = module.article_init(3)
     w1 = init((5, 4), 5, 4, None)
-    np.random.seed(3)  # the article's own first draw: randn(n_1, n_0) * 0.01
-    expected = np.random.randn(4, 5) * 0.01
+    np.random.seed(3)  # noqa: NPY002 - the article's own first draw: randn(n_1, n_0) * 0.01
+    expected = np.random.randn(4, 5) * 0.01  # noqa: NPY002
     np.testing.assert_array_equal(w1, expected.T)
 
 

@@ -77,7 +77,7 @@ def test_files_that_are_not_ours(tmp_path):
         nn.load(tmp_path / "missing.npz")
     text = tmp_path / "notes.npz"
     text.write_text("hello")
-    with pytest.raises(ValueError, match="not a valid .npz"):
+    with pytest.raises(ValueError, match=r"not a valid \.npz"):
         nn.load(text)
     other = tmp_path / "other.npz"
     np.savez(other, weights=np.zeros(3))
@@ -95,7 +95,7 @@ def test_truncated_and_tampered_files(tmp_path):
     trained().save(path)
     data = path.read_bytes()
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="not an nnscratch model file|corrupt"):
+    with pytest.raises(ValueError, match=r"not an nnscratch model file|corrupt"):
         nn.load(tmp_path / "cut.npz")
     header, arrays = io.read_npz(path)
     arrays["layers.0.W"] = np.zeros((5, 5), dtype=np.float32)

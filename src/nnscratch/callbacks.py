@@ -46,7 +46,7 @@ class CallbackList:
             if hasattr(cb, "set_model"):
                 cb.set_model(model)
             else:
-                cb.model = model  # type: ignore[attr-defined]
+                cb.model = model
         self.has_batch_hooks = any(
             type(cb).on_batch_end is not Callback.on_batch_end
             or type(cb).on_batch_begin is not Callback.on_batch_begin
@@ -86,7 +86,7 @@ class History(Callback):
     def __contains__(self, key: object) -> bool:
         return key in self.history
 
-    def keys(self):  # type: ignore[no-untyped-def]
+    def keys(self) -> Any:
         return self.history.keys()
 
     def __len__(self) -> int:

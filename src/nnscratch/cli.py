@@ -123,10 +123,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     model_kind = args.model or d.get("model", "mlp")
     if model_kind == "cnn":
         builder = d.get("build_cnn")
-        if builder is None:
+        if builder is None or data.image_shape is None:
             raise SystemExit(f"nnscratch train: --model cnn is not available for "
                              f"--dataset {args.dataset}")
         layers = builder(args.seed)
+        data.x_train = data.x_train.reshape(len(data.x_train), *data.image_shape)
+        data.x_test = data.x_test.reshape(len(data.x_test), *data.image_shape)
+        data.preprocess["input_shape"] = list(data.image_shape)
     else:
         hidden = args.hidden if args.hidden is not None else d.get("hidden", [128])
         activation = args.activation if args.activation != "relu" else d.get("activation",

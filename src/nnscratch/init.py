@@ -22,7 +22,9 @@ Initializer = Callable[[tuple[int, ...], int, int, np.random.Generator], np.ndar
 class Zeros:
     """All zeros (the usual bias initialiser)."""
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return np.zeros(shape)
 
     def __repr__(self) -> str:
@@ -35,7 +37,9 @@ class Constant:
     def __init__(self, value: float) -> None:
         self.value = float(value)
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return np.full(shape, self.value)
 
     def __repr__(self) -> str:
@@ -50,7 +54,9 @@ class Normal:
             raise ValueError(f"Normal: std must be >= 0, got {std!r}")
         self.std, self.mean = float(std), float(mean)
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return self.mean + self.std * rng.standard_normal(shape)
 
     def __repr__(self) -> str:
@@ -65,7 +71,9 @@ class Uniform:
             raise ValueError(f"Uniform: need low < high, got low={low!r}, high={high!r}")
         self.low, self.high = float(low), float(high)
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return rng.uniform(self.low, self.high, size=shape)
 
     def __repr__(self) -> str:
@@ -78,7 +86,9 @@ class GlorotUniform:
     def __init__(self, gain: float = 1.0) -> None:
         self.gain = float(gain)
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         a = self.gain * math.sqrt(6.0 / (fan_in + fan_out))
         return rng.uniform(-a, a, size=shape)
 
@@ -92,7 +102,9 @@ class GlorotNormal:
     def __init__(self, gain: float = 1.0) -> None:
         self.gain = float(gain)
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return self.gain * math.sqrt(2.0 / (fan_in + fan_out)) * rng.standard_normal(shape)
 
     def __repr__(self) -> str:
@@ -102,7 +114,9 @@ class GlorotNormal:
 class HeUniform:
     """He et al. (2015), for ReLU: U(-a, a), a = sqrt(6 / fan_in)."""
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         a = math.sqrt(6.0 / fan_in)
         return rng.uniform(-a, a, size=shape)
 
@@ -113,7 +127,9 @@ class HeUniform:
 class HeNormal:
     """He et al. (2015), for ReLU: N(0, 2 / fan_in)."""
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         return math.sqrt(2.0 / fan_in) * rng.standard_normal(shape)
 
     def __repr__(self) -> str:
@@ -123,7 +139,9 @@ class HeNormal:
 class LeCunUniform:
     """U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's default for Linear/Conv weights and biases."""
 
-    def __call__(self, shape, fan_in, fan_out, rng):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator
+    ) -> np.ndarray:
         a = 1.0 / math.sqrt(fan_in)
         return rng.uniform(-a, a, size=shape)
 
@@ -150,11 +168,15 @@ _NAMED: dict[str, Callable[[], Initializer]] = {
 
 def get(init: str | Initializer) -> Initializer:
     """Resolve an initialiser name (see the module doc) or pass a callable through."""
+    if isinstance(init, type):  # a class such as init.HeNormal: use its defaults
+        return init()
     if callable(init):
         return init
     if isinstance(init, str) and init.lower() in _NAMED:
         return _NAMED[init.lower()]()
-    raise ValueError(f"unknown initialiser {init!r}; expected a callable or one of {sorted(_NAMED)}")
+    raise ValueError(
+        f"unknown initialiser {init!r}; expected a callable or one of {sorted(_NAMED)}"
+    )
 
 
 def initialize(

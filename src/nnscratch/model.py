@@ -259,7 +259,7 @@ class Sequential:
         x = self._as_input(x, "x")
         y = self._as_target(y, len(x), "y")
         if validation_split:
-            n_val = int(round(len(x) * validation_split))
+            n_val = round(len(x) * validation_split)
             if n_val == 0 or n_val == len(x):
                 raise ValueError(f"fit: validation_split={validation_split} leaves "
                                  f"{len(x) - n_val} training and {n_val} validation samples")

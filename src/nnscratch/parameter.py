@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -44,7 +46,7 @@ class Parameter:
         self.regularize = regularize
         #: Optional penalty object with ``penalty(data) -> float`` and ``grad(data)``,
         #: added to the loss and the gradient by the training loop.
-        self.regularizer = None
+        self.regularizer: Any = None
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -63,8 +63,8 @@ def plot_cost(
     curves = costs if isinstance(costs, Mapping) else {"": costs}
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, values in curves.items():
-        values = np.asarray(values, dtype=float)
-        ax.plot(np.arange(len(values)) * every, values, label=label or None, linewidth=1.6)
+        ys = np.asarray(values, dtype=float)
+        ax.plot(np.arange(len(ys)) * every, ys, label=label or None, linewidth=1.6)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if log_scale:
         ax.set_yscale("log")

@@ -36,6 +36,8 @@ class Prepared:
     note : str
         What was done that the user should know (e.g. a split of the test set).
     classes : list of str
+    image_shape : tuple or None
+        (C, H, W) of image datasets, for convolutional models.
     """
 
     x_train: np.ndarray
@@ -47,6 +49,7 @@ class Prepared:
     defaults: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     classes: list[str] = field(default_factory=list)
+    image_shape: tuple[int, int, int] | None = None
 
 
 def apply_preprocess(x: np.ndarray, preprocess: dict[str, Any],
@@ -70,19 +73,13 @@ def apply_preprocess(x: np.ndarray, preprocess: dict[str, Any],
     return x
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int
+def _split(x: np.ndarray, y: np.ndarray, test_size: float | int, seed: int
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A seeded, stratified split (each class keeps its share in both parts)."""
-    rng = np.random.default_rng(seed)
-    test_idx = []
-    labels = y.reshape(len(y))
-    for c in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == c))
-        test_idx.append(members[: int(round(len(members) * test_size))])
-    test = np.sort(np.concatenate(test_idx))
-    train = np.setdiff1d(np.arange(len(y)), test)
-    train = rng.permutation(train)
-    return x[train], y[train], x[test], y[test]
+    """A seeded, stratified split: x_train, y_train, x_test, y_test."""
+    from .data.preprocessing import train_test_split
+
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_size, rng=seed, stratify=True)
+    return xtr, ytr, xte, yte
 
 
 def _digits(data_dir: Path | None, seed: int, test_size: float) -> Prepared:
@@ -117,11 +114,68 @@ def _spirals(data_dir: Path | None, seed: int, test_size: float) -> Prepared:
                     classes=["0", "1", "2"])
 
 
-#: name -> function(data_dir, seed, test_size) -> Prepared. Extended by the image loaders.
+def small_cnn(seed: int = 0, in_channels: int = 1, n_classes: int = 10, size: int = 28
+              ) -> list[Layer]:
+    """Conv(16, 3×3, pad 1) ReLU MaxPool2 → Conv(32, 3×3, pad 1) ReLU MaxPool2 → Dense."""
+    from .layers import Conv2D, Flatten, MaxPool2D, ReLU
+
+    rng = np.random.default_rng(seed)
+    side = size // 4
+    return [
+        Conv2D(in_channels, 16, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
+        Conv2D(16, 32, 3, padding=1, rng=rng), ReLU(), MaxPool2D(2),
+        Flatten(), Dense(32 * side * side, n_classes, rng=rng),
+    ]
+
+
+_MNIST_DEFAULTS = {"epochs": 10, "batch_size": 64, "learning_rate": 0.1, "hidden": [256],
+                   "build_cnn": small_cnn}
+
+
+def _mnist_like(name: str, data_dir: Path | None, seed: int) -> Prepared:
+    from .data.mnist import FASHION_MNIST_CLASSES, load_mnist_split
+
+    dataset = "fashion-mnist" if name == "fashion-mnist" else "mnist"
+    note = ""
+    xte, yte = load_mnist_split("test", data_dir, dataset=dataset)
+    try:
+        xtr, ytr = load_mnist_split("train", data_dir, dataset=dataset)
+    except OSError:
+        if data_dir is None:
+            raise
+        # only the t10k files are there (e.g. offline MNIST): hold 2,000 of them out
+        xtr, ytr, xte, yte = _split(xte, yte, 2000, seed)
+        note = (f"{name}: no training files in {data_dir}; split the 10,000 test images "
+                f"into {len(xtr):,} for training and {len(xte):,} held out for testing")
+    classes = list(FASHION_MNIST_CLASSES) if dataset == "fashion-mnist" else \
+        [str(i) for i in range(10)]
+    flat = {"scale": 1 / 255, "input_shape": [784]}
+    return Prepared(xtr.reshape(len(xtr), -1) / np.float32(255), ytr.astype(np.int64),
+                    xte.reshape(len(xte), -1) / np.float32(255), yte.astype(np.int64), 10,
+                    flat, dict(_MNIST_DEFAULTS), note=note, classes=classes,
+                    image_shape=(1, 28, 28))
+
+
+def _cats(data_dir: Path | None, seed: int, test_size: float) -> Prepared:
+    from .data.cats import load_cats
+
+    (xtr, ytr), (xte, yte), classes = load_cats(data_dir)
+    return Prepared(xtr.reshape(len(xtr), -1) / np.float32(255), ytr.astype(np.int64),
+                    xte.reshape(len(xte), -1) / np.float32(255), yte.astype(np.int64), 2,
+                    {"scale": 1 / 255, "input_shape": [64 * 64 * 3]},
+                    {"epochs": 2500, "batch_size": None, "learning_rate": 0.0075,
+                     "hidden": [7]},
+                    classes=list(classes))
+
+
+#: name -> function(data_dir, seed, test_size) -> Prepared.
 DATASETS: dict[str, Callable[[Path | None, int, float], Prepared]] = {
     "digits": _digits,
     "xor": _xor,
     "spirals": _spirals,
+    "mnist": lambda d, seed, t: _mnist_like("mnist", d, seed),
+    "fashion-mnist": lambda d, seed, t: _mnist_like("fashion-mnist", d, seed),
+    "cats": _cats,
 }
 
 
