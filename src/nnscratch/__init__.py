@@ -35,6 +35,7 @@ from .data import (
 )
 from .data.toy import load_digits, make_spirals, make_xor
 from .gradcheck import GradCheckResult, gradcheck
+from .io import load
 from .layers import (
     AvgPool2D,
     BatchNorm1D,
@@ -64,7 +65,6 @@ from .losses import (
     SoftmaxCrossEntropy,
     SumSquaredError,
 )
-from .io import load
 from .model import Sequential
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .parameter import Parameter
@@ -116,8 +116,8 @@ __all__ = [
     "data",
     "datasets",
     "flatten",
-    "get_default_dtype",
     "get_activation",
+    "get_default_dtype",
     "gradcheck",
     "init",
     "layers",
