@@ -179,3 +179,19 @@ def test_misuse_and_bad_arguments():
                 cls(**kwargs)
     with pytest.raises(TypeError, match=r"momentum must be a number or None, got '0\.1'"):
         BatchNorm1D(2, momentum="0.1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_tracks_float64(training):
+    gen = np.random.default_rng(3)
+    x, g = gen.normal(1.0, 2.0, (6, 4, 3, 3)), gen.normal(size=(6, 4, 3, 3))
+    outs = {}
+    for dtype in (np.float32, np.float64):
+        layer = BatchNorm2D(4, dtype=dtype)
+        layer(x.astype(dtype))  # one training step so the running statistics move
+        layer.train(training)
+        y = layer(x.astype(dtype))
+        outs[dtype] = (y, layer.backward(g.astype(dtype)), layer.gamma.grad.copy())
+    for a, b in zip(outs[np.float32], outs[np.float64], strict=True):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

@@ -324,3 +324,14 @@ def test_learning_rate_setter_validates():
     opt = Adam()
     with pytest.raises(ValueError, match=r"Adam: learning_rate must be > 0, got -0\.5"):
         opt.learning_rate = -0.5
+
+
+@pytest.mark.parametrize("module", ["nnscratch.optimizers", "nnscratch.schedules",
+                                    "nnscratch.regularizers", "nnscratch.layers.dropout",
+                                    "nnscratch.layers.norm"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0

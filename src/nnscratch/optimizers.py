@@ -392,6 +392,10 @@ class AdaGrad(Optimizer):
     ----------
     Duchi, Hazan & Singer, "Adaptive subgradient methods for online learning and
     stochastic optimization", JMLR 12, 2011.
+
+    Examples
+    --------
+    >>> opt = AdaGrad(learning_rate=0.1, initial_accumulator_value=0.1)  # Keras's start
     """
 
     def __init__(
@@ -478,6 +482,12 @@ class RMSProp(Optimizer):
     its recent magnitude", COURSERA: Neural Networks for Machine Learning, 2012. Graves,
     "Generating sequences with recurrent neural networks", arXiv:1308.0850, 2013
     (the centered variant).
+
+    Examples
+    --------
+    >>> opt = RMSProp(learning_rate=0.01, rho=0.99)   # PyTorch's RMSprop(lr=0.01) defaults
+    >>> opt.alpha
+    0.99
     """
 
     def __init__(
@@ -588,6 +598,17 @@ class Adam(Optimizer):
     Kingma & Ba, "Adam: A method for stochastic optimization", ICLR 2015,
     arXiv:1412.6980. Reddi, Kale & Kumar, "On the convergence of Adam and beyond",
     ICLR 2018 (AMSGrad).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnscratch.parameter import Parameter
+    >>> w = Parameter(np.zeros(2), name="w")
+    >>> opt = Adam(learning_rate=0.1, clipnorm=1.0).bind([w])
+    >>> w.grad[...] = [3.0, -4.0]
+    >>> opt.step()              # the first step is about η · sign(g)
+    >>> w.data.round(6)
+    array([-0.1,  0.1])
     """
 
     #: Decoupled (AdamW) rather than L2 weight decay.
@@ -679,6 +700,10 @@ class AdamW(Adam):
     ----------
     Loshchilov & Hutter, "Decoupled weight decay regularization", ICLR 2019,
     arXiv:1711.05101.
+
+    Examples
+    --------
+    >>> opt = AdamW(learning_rate=1e-3, weight_decay=0.05)
     """
 
     _decoupled = True

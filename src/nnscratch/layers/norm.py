@@ -260,6 +260,18 @@ class BatchNorm1D(_BatchNorm):
     ----------
     Ioffe & Szegedy, "Batch normalization: Accelerating deep network training by reducing
     internal covariate shift", ICML 2015, arXiv:1502.03167.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bn = BatchNorm1D(3)
+    >>> x = np.random.default_rng(0).normal(5.0, 2.0, size=(64, 3)).astype(np.float32)
+    >>> y = bn(x)                                # training: batch statistics
+    >>> bool(np.allclose(y.mean(axis=0), 0, atol=1e-5)), y.dtype
+    (True, dtype('float32'))
+    >>> bn.running_mean.round(1)                 # 0.9 · 0 + 0.1 · (≈ 5)
+    array([0.5, 0.5, 0.5], dtype=float32)
+    >>> y_eval = bn.eval()(x)                    # evaluation: running statistics
     """
 
     _ndims = (2, 3)
@@ -286,6 +298,13 @@ class BatchNorm2D(_BatchNorm):
     Shape
     -----
     x : ndarray of shape (N, C, H, W) -> y : same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bn = BatchNorm2D(16)
+    >>> bn(np.ones((8, 16, 5, 5), dtype=np.float32)).shape   # after a Conv2D(…, 16, …)
+    (8, 16, 5, 5)
 
     References
     ----------
