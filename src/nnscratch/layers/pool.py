@@ -148,11 +148,10 @@ class MaxPool2D(_Pool2D):
     overlap (stride < kernel), an input that is the maximum of several windows receives
     the sum of their gradients.
 
-    Forward keeps only the maxima (and a reference to its input); backward finds each
-    window's first maximum again, offset by offset in row-major order, handing out the
-    gradient still owed to the window (``owed``) to the first offset equal to the
-    maximum and zeroing it there. Elementwise passes over whole slabs, no masked
-    assignments (``np.copyto(..., where=)`` is many times slower than a multiply).
+    Forward remembers, per output, the row-major index ``u·kW + v`` of the winning
+    offset (one byte per output for windows of up to 256 positions), found with
+    whole-slab arithmetic only: masked assignments (``np.copyto(..., where=)``) are many
+    times slower on these strided slabs.
     """
 
     _fill = -np.inf
@@ -162,9 +161,18 @@ class MaxPool2D(_Pool2D):
         xp, out_hw = self._prepare(x)  # (C, Hp, Wp, N)
         kh, kw = self.kernel_size
         best = window(xp, 0, 0, out_hw, self.stride).copy()  # (C, Ho, Wo, N)
+        index_type = np.uint8 if kh * kw <= 256 else np.int32
+        arg = np.zeros(best.shape, dtype=index_type)  # winning offset so far
+        better = np.empty(best.shape, dtype=bool)
+        offer = np.empty(best.shape, dtype=index_type)
         for k in range(1, kh * kw):
-            np.maximum(best, window(xp, k // kw, k % kw, out_hw, self.stride), out=best)
-        self._xp, self._best = xp, best
+            candidate = window(xp, k // kw, k % kw, out_hw, self.stride)
+            np.greater(candidate, best, out=better)  # strict: a tie keeps the earlier offset
+            np.maximum(best, candidate, out=best)
+            # arg = k where better: k exceeds every earlier index, so a maximum does it
+            np.multiply(better, index_type(k), out=offer)
+            np.maximum(arg, offer, out=arg)
+        self._arg = arg
         return to_public(best)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -180,26 +188,20 @@ class MaxPool2D(_Pool2D):
         ndarray of shape (N, C, H, W)
             dL/dx: zero except at window maxima.
         """
-        best = self._need("_best")
-        xp = self._xp
+        arg = self._need("_arg")
         G, dxp = self._grad_internal(grad_out)  # (C, Ho, Wo, N), (C, Hp, Wp, N)
         kh, kw = self.kernel_size
-        out_hw = (best.shape[1], best.shape[2])
-        owed = G.copy()  # per window: the gradient not yet handed to a maximum
-        is_max = np.empty(best.shape, dtype=bool)
+        out_hw = (arg.shape[1], arg.shape[2])
+        won = np.empty(arg.shape, dtype=bool)
         overlap = self._windows_overlap()
-        scratch = np.empty_like(owed) if overlap else owed
+        share = np.empty_like(G) if overlap else G
         for k in range(kh * kw):
-            u, v = divmod(k, kw)
-            np.equal(window(xp, u, v, out_hw, self.stride), best, out=is_max)
-            target = window(dxp, u, v, out_hw, self.stride)
+            np.equal(arg, k, out=won)
+            target = window(dxp, k // kw, k % kw, out_hw, self.stride)
             if overlap:  # an input may be the maximum of several windows: accumulate
-                paid = np.multiply(owed, is_max, out=scratch)
-                target += paid
+                target += np.multiply(G, won, out=share)
             else:  # disjoint windows: each input belongs to one window, write directly
-                paid = np.multiply(owed, is_max, out=target)
-            if k < kh * kw - 1:
-                owed -= paid  # exactly 0 where paid, so later tied maxima get nothing
+                np.multiply(G, won, out=target)
         return self._crop(dxp)
 
 
