@@ -6,6 +6,12 @@ array per parameter (``layers.0.W``) or saved state (``layers.3.state.running_me
 It is read back with ``allow_pickle=False``: loading a file never runs code. Files are
 written to a temporary file beside the target and renamed into place, so a crash never
 leaves a half-written model.
+
+A *training checkpoint* (:func:`save_checkpoint`) is the same file with a ``training``
+section added to the header — epoch, optimizer scalars, schedule and callback state, the
+shuffling generator's state, history — and its arrays (optimizer moments, ...) stored as
+``optimizer.*`` and ``callbacks.*`` entries. :func:`load` reads a checkpoint as a model;
+``Sequential.fit(..., resume_from=path)`` continues training from it.
 """
 
 from __future__ import annotations
@@ -77,6 +83,113 @@ def model_arrays(model: Sequential) -> dict[str, np.ndarray]:
     return arrays
 
 
+def load_arrays_into(model: Sequential, arrays: dict[str, np.ndarray],
+                     source: str = "model") -> None:
+    """Copy :func:`model_arrays`-style entries into ``model``'s parameters and layer state.
+
+    Every parameter must be present with its shape; keys of other kinds (``optimizer.*``)
+    are ignored. Parameters are updated in place, so the optimizer's references stay valid.
+
+    Raises
+    ------
+    ValueError
+        A parameter is missing or has another shape (names the key and both shapes).
+    """
+    for i, layer in enumerate(model.layers):
+        for p in layer.parameters():
+            key = f"layers.{i}.{p.name}"
+            if key not in arrays:
+                raise ValueError(f"{source}: missing array {key!r} for {layer} (layer {i})")
+            if arrays[key].shape != p.data.shape:
+                raise ValueError(f"{source}: {key} has shape {arrays[key].shape}, "
+                                 f"{layer} expects {p.data.shape}")
+            p.data[...] = arrays[key]
+        prefix = f"layers.{i}.state."
+        state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        layer.load_state_arrays(state)
+
+
+# -- nested state <-> JSON + arrays ------------------------------------------------------
+_ARRAY_REF = "__array__"
+
+
+def split_arrays(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
+    """A JSON-able copy of ``obj`` with every ndarray moved into ``arrays``.
+
+    Dicts (string keys), lists and tuples are walked; an array becomes
+    ``{"__array__": key}`` with ``arrays[key]`` a copy of it (``key`` is ``prefix`` plus
+    the path: ``optimizer.state.0.exp_avg``); NumPy scalars become Python numbers.
+    Inverse: :func:`join_arrays`.
+    """
+    if isinstance(obj, np.ndarray):
+        arrays[prefix] = obj.copy()
+        return {_ARRAY_REF: prefix}
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{prefix}: state keys must be strings, got {k!r}")
+            out[k] = split_arrays(v, f"{prefix}.{k}", arrays)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [split_arrays(v, f"{prefix}.{i}", arrays) for i, v in enumerate(obj)]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def join_arrays(obj: Any, arrays: dict[str, np.ndarray], source: str = "checkpoint") -> Any:
+    """Undo :func:`split_arrays`: put the arrays back where the references are."""
+    if isinstance(obj, dict):
+        if set(obj) == {_ARRAY_REF}:
+            key = obj[_ARRAY_REF]
+            if key not in arrays:
+                raise ValueError(f"{source}: the header refers to array {key!r}, "
+                                 "which the file does not hold")
+            return arrays[key]
+        return {k: join_arrays(v, arrays, source) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [join_arrays(v, arrays, source) for v in obj]
+    return obj
+
+
+def save_checkpoint(model: Sequential, path: str | os.PathLike[str],
+                    training: dict[str, Any], metadata: dict[str, Any] | None = None
+                    ) -> Path:
+    """Write ``model`` and its training state to ``path``, atomically.
+
+    ``training`` is a nested dict of JSON values and arrays (as
+    ``Sequential._training_state`` builds it); its arrays are stored as entries named by
+    their path, the rest in the header. Returns the path.
+    """
+    config = model_config(model)
+    config["metadata"] = metadata or {}
+    arrays = dict(model_arrays(model))
+    config["training"] = split_arrays(training, "training", arrays)
+    try:
+        text = json.dumps(config)
+    except TypeError as err:
+        raise ValueError(f"save_checkpoint: state must be JSON-serialisable: {err}") from None
+    return atomic_savez(path, {_META_KEY: np.array(text), **arrays})
+
+
+def read_checkpoint(path: str | os.PathLike[str]
+                    ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
+    """The header, the arrays and the training state (arrays joined back) of a checkpoint.
+
+    Raises
+    ------
+    ValueError
+        The file is a model saved without training state, or is not an nnscratch file.
+    """
+    header, arrays = read_npz(path)
+    if "training" not in header:
+        raise ValueError(f"{path}: a saved model without training state, not a checkpoint "
+                         "(write one with model.save_checkpoint or "
+                         "ModelCheckpoint(..., save_training_state=True))")
+    return header, arrays, join_arrays(header["training"], arrays, str(path))
+
+
 def save_model(model: Sequential, path: str | os.PathLike[str],
                metadata: dict[str, Any] | None = None) -> Path:
     """Write ``model`` to ``path`` (see the module doc). Returns the path."""
@@ -137,19 +250,9 @@ def build_model(header: dict[str, Any], arrays: dict[str, np.ndarray], source: s
             raise ValueError(f"{source}: layer {i} has unknown class {spec['class']!r}")
         layer = cls.from_config(spec["config"])
         layer.astype(header["dtype"])
-        for p in layer.parameters():
-            key = f"layers.{i}.{p.name}"
-            if key not in arrays:
-                raise ValueError(f"{source}: missing array {key!r} for {layer}")
-            if arrays[key].shape != p.data.shape:
-                raise ValueError(f"{source}: {key} has shape {arrays[key].shape}, "
-                                 f"{layer} expects {p.data.shape}")
-            p.data[...] = arrays[key]
-        prefix = f"layers.{i}.state."
-        state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        layer.load_state_arrays(state)
         layers.append(layer)
     model = Sequential(layers)
+    load_arrays_into(model, arrays, source)
     if header.get("input_shape"):
         model.input_shape = tuple(header["input_shape"])
     if header.get("loss"):
