@@ -238,3 +238,57 @@ def test_verbose_modes_print(capsys):
     small_classifier().fit(x, y, epochs=2, verbose=0)
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
+
+
+def test_train_mode_for_steps_eval_mode_for_validation_predict_and_evaluate():
+    # Dropout and BatchNorm see training=True for every training batch, False for the
+    # validation pass inside fit (and training resumes after it), and False in predict
+    x, y = blobs()
+    log = []
+
+    class Spy(nn.Layer):
+        def forward(self, inp):
+            log.append((len(inp), self.training))
+            return inp
+
+        def backward(self, grad_out):
+            return grad_out
+
+    drop, bn = nn.Dropout(0.5, rng=0), nn.BatchNorm1D(8)
+    model = nn.Sequential(nn.Dense(4, 8, rng=0), bn, Spy(), drop, nn.Tanh(),
+                          nn.Dense(8, 3, rng=1)).use(nn.SoftmaxCrossEntropy(), nn.SGD(0.1))
+    model.fit(x, y, epochs=2, batch_size=36, seed=0, verbose=0, validation_split=0.2)
+    # 72 training samples in batches of 36, 36; then the 18 validation samples
+    assert log == [(36, True), (36, True), (18, False), (36, True), (36, True), (18, False)]
+    assert not any(layer.training for layer in model.layers)  # fit leaves eval mode
+    tracked = bn.num_batches_tracked
+    assert tracked == 4  # validation did not update the running statistics
+    log.clear()
+    a, b = model.predict(x), model.predict(x)
+    np.testing.assert_array_equal(a, b)  # no dropout noise, running statistics used
+    model.evaluate(x, y)
+    assert bn.num_batches_tracked == tracked and all(not t for _, t in log)
+    model.train()
+    assert drop.training and bn.training
+    model.predict(x)
+    assert drop.training and bn.training  # predict restores the mode it found
+    model.eval()
+    assert not drop.training and not bn.training
+
+
+def test_progress_bar_shows_metrics_and_validation_at_epoch_end(capsys):
+    x, y = blobs()
+    small_classifier().fit(x, y, epochs=2, batch_size=30, verbose=1, validation_split=0.2)
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "accuracy=" in err and "val_loss=" in err
+    assert "val_accuracy=" in err and "seconds" not in err
+    small_classifier().fit(x, y, epochs=2, batch_size=30, verbose=2, validation_split=0.2)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and "val_accuracy=" in out[1] and "seconds=" in out[1]
+
+
+def test_history_holds_only_reproducible_values():
+    x, y = blobs()
+    model = small_classifier().fit(x, y, epochs=2, verbose=0)
+    assert "seconds" not in model.history and len(model.history.seconds) == 2
+    assert all(s > 0 for s in model.history.seconds)

@@ -12,8 +12,11 @@ rule, a gradient step — wrapped with batching, shape checks, metrics and callb
 
 from __future__ import annotations
 
+import os
 import time
+import warnings
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +24,7 @@ import numpy as np
 from . import metrics as metrics_mod
 from ._dtype import get_default_dtype, resolve_dtype
 from ._rng import as_rng
-from .callbacks import Callback, CallbackList, History
+from .callbacks import Callback, CallbackList, History, LearningRateScheduler
 from .layers.base import Layer, Shape
 from .losses import Loss, get_loss
 from .optimizers import Optimizer, get_optimizer
@@ -70,6 +73,14 @@ class Sequential:
         self.history = History()
         self.stop_training = False
         self.input_shape: Shape | None = None
+        # training state that checkpoints save (see save_checkpoint)
+        self._iteration = 0  # optimizer steps taken by fit, across calls and resumes
+        self._epochs_done = 0
+        self._partial_epoch = False
+        self._epoch_in_progress = False
+        self._fit_rng: np.random.Generator | None = None
+        self._callbacks: CallbackList | None = None
+        self._has_validation = False
         for layer in layers:
             self.add(layer)  # type: ignore[arg-type]
         if dtype is not None:
@@ -206,6 +217,7 @@ class Sequential:
         callbacks: Iterable[Callback] | None = None,
         lr_schedule: Any = None,
         verbose: int = 1,
+        resume_from: str | os.PathLike[str] | None = None,
     ) -> Sequential:
         """Train by gradient descent. Returns self, so calls chain.
 
@@ -216,7 +228,11 @@ class Sequential:
         y : ndarray of shape (N,) or (N, K)
             Targets: class labels, one-hot rows, or values for regression.
         epochs : int
-            Passes over the data.
+            Passes over the data. With ``resume_from``, the *total* number of epochs of
+            the run, counted from its very start (Keras' ``epochs`` with
+            ``initial_epoch``): resuming a checkpoint written after 4 epochs with
+            ``epochs=8`` trains epochs 5 to 8, so the same call serves a fresh start and
+            a restart. Otherwise each call trains ``epochs`` more epochs.
         batch_size : int or None
             ``None``: full-batch gradient descent (one step per epoch); ``1``: stochastic
             gradient descent; otherwise mini-batches, the last partial one kept.
@@ -225,27 +241,45 @@ class Sequential:
         shuffle : bool
             Reshuffle the samples every epoch (mini-batch and stochastic modes).
         seed : Generator, int or None
-            Seeds the shuffling: the same seed gives the same batches.
+            Seeds the shuffling: the same seed gives the same batches, and with seeded
+            layers (``Dense(..., rng=0)``, ``Dropout(p, rng=1)``) bit-identical weights
+            and history on the same machine.
         validation_data : (x_val, y_val), optional
-            Evaluated after every epoch (``val_loss``, ``val_accuracy``, ...).
+            Evaluated after every epoch, in evaluation mode (``val_loss``,
+            ``val_accuracy``, ...).
         validation_split : float
             Hold out this fraction of the data — the *last* samples, taken before any
             shuffling, as Keras does — as validation data.
         callbacks : list of Callback, optional
             See :mod:`nnscratch.callbacks`.
-        lr_schedule : schedule, optional
-            An object with ``lr_at(epoch) -> float`` setting the learning rate at the start
-            of every epoch (see :mod:`nnscratch.schedules`).
+        lr_schedule : Schedule, schedule name or function, optional
+            Sets the learning rate through :class:`~nnscratch.callbacks.LearningRateScheduler`
+            following the protocol of :mod:`nnscratch.schedules`: ``start(lr)`` once,
+            ``lr_at(epoch)`` before every epoch (``lr_at(iteration)`` before every step
+            for ``unit="step"``), ``step(value)`` after every epoch. A schedule that
+            needs a monitored value (:class:`~nnscratch.schedules.ReduceLROnPlateau`)
+            gets ``val_loss`` when there is validation data, else ``loss``.
         verbose : int
-            0 silent; 1 a progress bar with the live loss (needs tqdm, else like 2);
-            2 one line per epoch.
+            0 silent; 1 a progress bar per epoch with the running loss and metrics, and
+            the validation values at its end (needs tqdm, else like 2); 2 one line per
+            epoch.
+        resume_from : path, optional
+            A checkpoint written by :meth:`save_checkpoint` (or
+            ``ModelCheckpoint(..., save_training_state=True)``). Its weights, layer
+            state, optimizer state, schedule and callback state, shuffling generator,
+            epoch counter and history replace this model's before training continues;
+            ``seed`` and ``learning_rate`` are then overridden by the saved ones. The
+            model must be built and compiled the same way; the continued run gives
+            bit-for-bit the weights of an uninterrupted one.
 
         Raises
         ------
         ValueError
-            Bad arguments, mismatched lengths, non-finite inputs, labels out of range.
+            Bad arguments, mismatched lengths, non-finite inputs, labels out of range, a
+            checkpoint for another architecture or optimizer.
         FloatingPointError
-            The loss became NaN or infinite (names the epoch and the batch).
+            The loss became NaN or infinite (names the epoch and the batch), unless a
+            callback (:class:`~nnscratch.callbacks.TerminateOnNaN`) stops training.
         """
         if self.loss is None or self.optimizer is None:
             raise RuntimeError("Sequential.fit(): call use(loss, optimizer) before fit()")
@@ -274,17 +308,31 @@ class Sequential:
             y_val = self._as_target(validation_data[1], len(x_val), "validation_data y")
         self.input_shape = tuple(x.shape[1:])
         metric_fns = self._metric_functions(y)
+        self._has_validation = validation_data is not None
 
         n = len(x)
         bs = n if batch_size is None else min(batch_size, n)
         n_batches = -(-n // bs)
         rng = as_rng(seed)
         full_batch = n_batches == 1
-        cbs = CallbackList([self.history, *(callbacks or [])], self)
+        cb_items: list[Callback] = [self.history]
+        if lr_schedule is not None:
+            cb_items.append(lr_schedule if isinstance(lr_schedule, LearningRateScheduler)
+                            else LearningRateScheduler(lr_schedule))
+        cbs = CallbackList([*cb_items, *(callbacks or [])], self)
+        self._callbacks = cbs
         self.stop_training = False
-        first_epoch = self.history.epoch[-1] + 1 if self.history.epoch else 0
+        if resume_from is not None:
+            first_epoch, rng = self._restore_checkpoint(resume_from, cbs)
+            last_epoch = epochs
+        else:
+            first_epoch = self.history.epoch[-1] + 1 if self.history.epoch else 0
+            last_epoch = first_epoch + epochs
+            self._epochs_done = first_epoch
+        self._fit_rng = rng
         if full_batch and verbose == 1:
-            bar: Progress | None = Progress(epochs, "training", verbose)
+            bar: Progress | None = Progress(max(last_epoch - first_epoch, 0), "training",
+                                            verbose)
         else:
             bar = None
         xb_buf = yb_buf = None
@@ -296,19 +344,22 @@ class Sequential:
         self.train()
         cbs.call("on_train_begin", {})
         logs: dict[str, Any] = {}
-        for e in range(epochs):
-            epoch = first_epoch + e
-            if lr_schedule is not None:
-                self.optimizer.learning_rate = lr_schedule.lr_at(epoch)
+        for epoch in range(first_epoch, last_epoch):
+            self._epoch_in_progress = True
             cbs.call("on_epoch_begin", epoch, {})
             order = rng.permutation(n) if shuffle and not full_batch else None
-            epoch_bar = (Progress(n_batches, f"epoch {epoch + 1}/{first_epoch + epochs}",
-                                  verbose) if not full_batch and verbose else None)
+            epoch_bar = (Progress(n_batches, f"epoch {epoch + 1}/{last_epoch}", verbose)
+                         if not full_batch and verbose else None)
             loss_sum = 0.0
             metric_sums = dict.fromkeys(metric_fns, 0.0)
+            seen = 0
             t0 = time.perf_counter()
             for b in range(n_batches):
                 start, stop = b * bs, min((b + 1) * bs, n)
+                batch_logs: dict[str, Any] = {"batch": b, "size": stop - start,
+                                              "iteration": self._iteration}
+                if cbs.has_batch_hooks:
+                    cbs.call("on_batch_begin", b, batch_logs)
                 if order is None:
                     xb, yb = x[start:stop], y[start:stop]
                 else:
@@ -320,7 +371,8 @@ class Sequential:
                 if regularized:
                     loss += self.regularization_loss()
                 if not np.isfinite(loss):
-                    cbs.call("on_batch_end", b, {"loss": loss, "batch": b})
+                    batch_logs["loss"] = loss
+                    cbs.call("on_batch_end", b, batch_logs)
                     if self.stop_training:
                         break
                     raise FloatingPointError(
@@ -333,37 +385,148 @@ class Sequential:
                 if regularized:
                     self._add_regularization_grads()
                 self.optimizer.step()
+                self._iteration += 1
 
-                w = (stop - start) / n
-                loss_sum += loss * w
+                size = stop - start
+                seen += size
+                loss_sum += loss * size
                 self.history.iteration_loss.append(loss)
                 for name, fn in metric_fns.items():
-                    metric_sums[name] += fn(yb, out) * w
+                    metric_sums[name] += fn(yb, out) * size
                 if cbs.has_batch_hooks:
-                    cbs.call("on_batch_end", b, {"loss": loss, "batch": b})
+                    batch_logs["loss"] = loss
+                    cbs.call("on_batch_end", b, batch_logs)
                 if epoch_bar is not None:
-                    epoch_bar.update(1, {"loss": loss})
+                    epoch_bar.update(1, {"loss": loss_sum / seen,
+                                         **{k: v / seen for k, v in metric_sums.items()}})
                 if self.stop_training:
                     break
-            logs = {"loss": loss_sum, **metric_sums}
+            self._partial_epoch = seen < n
+            denom = seen or 1
+            logs = {"loss": loss_sum / denom if seen else float("nan"),
+                    **{k: v / denom for k, v in metric_sums.items()}}
             if validation_data is not None:
                 val = self.evaluate(x_val, y_val)
                 self.train()
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = self.optimizer.learning_rate
             logs["seconds"] = time.perf_counter() - t0
+            self._epoch_in_progress = False
+            self._epochs_done = epoch + 1
             cbs.call("on_epoch_end", epoch, logs)
             if epoch_bar is not None:
-                epoch_bar.close({k: v for k, v in logs.items() if k != "lr"})
+                epoch_bar.close(_shown(logs, verbose))
             if bar is not None:
-                bar.update(1, {"loss": loss_sum})
+                bar.update(1, _shown(logs, verbose))
             if self.stop_training:
                 break
         if bar is not None:
-            bar.close({"loss": logs.get("loss", float("nan"))})
+            bar.close(_shown(logs, verbose) if logs else None)
         cbs.call("on_train_end", logs)
         self.eval()
         return self
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save_checkpoint(self, path: str | os.PathLike[str],
+                        metadata: dict[str, Any] | None = None) -> Path:
+        """Write everything needed to resume training exactly, atomically, to ``path``.
+
+        The ``.npz`` file holds what :meth:`save` writes (architecture, weights, layer
+        state such as BatchNorm's running statistics and Dropout's generator) plus the
+        training state: the optimizer's state (moments as arrays, counters and the
+        current learning rate in the JSON header), the state of the callbacks of the
+        last ``fit`` that have one (the learning-rate schedule, EarlyStopping's counters,
+        ...), the shuffling generator's state, the iteration and epoch counters and the
+        history. It is read back with ``allow_pickle=False``; :func:`nnscratch.load`
+        reads it as a model and ``fit(..., resume_from=path)`` continues from it.
+
+        Call it between epochs: after ``fit`` returns, or from a callback's
+        ``on_epoch_end`` (``ModelCheckpoint(..., save_training_state=True)`` does).
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        RuntimeError
+            Called in the middle of an epoch (from ``on_batch_end``), where no exact
+            resume point exists, or before ``use()``.
+        """
+        from .io import save_checkpoint
+
+        if self.optimizer is None:
+            raise RuntimeError("save_checkpoint(): call use(loss, optimizer) first")
+        if self._epoch_in_progress:
+            raise RuntimeError("save_checkpoint() called in the middle of an epoch; "
+                               "checkpoints mark epoch boundaries (save from on_epoch_end "
+                               "or after fit)")
+        return save_checkpoint(self, path, self._training_state(), metadata)
+
+    def _training_state(self) -> dict[str, Any]:
+        assert self.optimizer is not None
+        rng = self._fit_rng
+        stateful = self._callbacks.stateful() if self._callbacks is not None else []
+        return {
+            "epoch": self._epochs_done,
+            "iteration": self._iteration,
+            "partial_epoch": self._partial_epoch,
+            "optimizer": {"class": type(self.optimizer).__name__,
+                          "config": self.optimizer.get_config(),
+                          "state": self.optimizer.state_dict()},
+            "rng": None if rng is None else rng.bit_generator.state,
+            "history": self.history.state_dict(),
+            "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()}  # type: ignore[attr-defined]
+                          for cb in stateful],
+        }
+
+    def _restore_checkpoint(self, path: str | os.PathLike[str], cbs: CallbackList
+                            ) -> tuple[int, np.random.Generator]:
+        """Load a checkpoint into this model and ``cbs``; returns (next epoch, generator)."""
+        from .io import load_arrays_into, read_checkpoint
+
+        assert self.optimizer is not None
+        header, arrays, training = read_checkpoint(path)
+        saved = [spec["class"] for spec in header["layers"]]
+        mine = [type(layer).__name__ for layer in self.layers]
+        if saved != mine:
+            raise ValueError(f"{path}: the checkpoint is for layers {saved}, this model has "
+                             f"{mine}; build the model the same way before resuming")
+        if header.get("dtype") != str(self.dtype):
+            raise ValueError(f"{path}: the checkpoint is in {header.get('dtype')}, this model "
+                             f"in {self.dtype}")
+        opt = training["optimizer"]
+        if opt["class"] != type(self.optimizer).__name__:
+            raise ValueError(f"{path}: the checkpoint's optimizer is {opt['class']}, this "
+                             f"model's is {type(self.optimizer).__name__}")
+        mine_cfg = {k: v for k, v in self.optimizer.get_config().items()
+                    if k != "learning_rate"}
+        saved_cfg = {k: v for k, v in opt["config"].items() if k != "learning_rate"}
+        if mine_cfg != saved_cfg:
+            warnings.warn(f"{path}: resuming with optimizer settings {mine_cfg}, the "
+                          f"checkpoint was trained with {saved_cfg}", UserWarning,
+                          stacklevel=3)
+        load_arrays_into(self, arrays, str(path))
+        self.optimizer.load_state_dict(opt["state"])
+        self.history.load_state_dict(training["history"])
+        self._iteration = int(training["iteration"])
+        self._epochs_done = int(training["epoch"])
+        self._partial_epoch = bool(training.get("partial_epoch", False))
+        if self._partial_epoch:
+            warnings.warn(f"{path}: written after an epoch that was cut short; resuming "
+                          "starts the next epoch, so the run will not match an "
+                          "uninterrupted one", UserWarning, stacklevel=3)
+        entries = list(training.get("callbacks", []))
+        used = [False] * len(entries)
+        for cb in cbs.stateful():
+            for j, entry in enumerate(entries):
+                if not used[j] and entry["class"] == type(cb).__name__:
+                    cb.load_state_dict(entry["state"])  # type: ignore[attr-defined]
+                    used[j] = True
+                    break
+        rng = _generator_from_state(training["rng"], str(path))
+        return self._epochs_done, rng
 
     # -- inference ---------------------------------------------------------------------------
     def predict(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
@@ -532,7 +695,40 @@ class Sequential:
             out = self._output_shape_or_none()
             k = out[-1] if out else None
             names = ["accuracy"] if metrics_mod.is_classification_target(y, k) else []
-        return dict(metrics_mod.get_metric(m) for m in names)
+        fns: dict[str, Any] = {}
+        for m in names:
+            name, fn = metrics_mod.get_metric(m)
+            if name in fns or name in _RESERVED_LOG_KEYS or name.startswith("val_"):
+                raise ValueError(f"metric name {name!r} is used twice or clashes with a log "
+                                 f"key ({sorted(_RESERVED_LOG_KEYS)}, val_*); give the "
+                                 "function another __name__")
+            fns[name] = fn
+        return fns
+
+
+_RESERVED_LOG_KEYS = frozenset({"loss", "lr", "seconds", "epoch"})
+
+
+def _shown(logs: dict[str, Any], verbose: int) -> dict[str, Any]:
+    """The epoch logs a progress display shows: tqdm already shows the time."""
+    hidden = ("lr", "seconds") if verbose == 1 else ("lr",)
+    return {k: v for k, v in logs.items() if k not in hidden}
+
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def _generator_from_state(state: dict[str, Any] | None, source: str) -> np.random.Generator:
+    """A Generator in exactly the saved ``bit_generator.state``."""
+    if state is None:
+        return np.random.default_rng()
+    kind = state.get("bit_generator") if isinstance(state, dict) else None
+    if kind not in _BIT_GENERATORS:
+        raise ValueError(f"{source}: unknown random generator state {kind!r}; expected one "
+                         f"of {list(_BIT_GENERATORS)}")
+    bit_generator = getattr(np.random, kind)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
 
 
 def _guess_input_shape(layer: Layer) -> Shape | None:
