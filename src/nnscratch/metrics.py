@@ -7,6 +7,7 @@ outputs: probabilities or logits of shape (N, K), or a single probability column
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -73,6 +74,37 @@ def top_k_accuracy(y_true: np.ndarray, y_pred: np.ndarray, k: int = 5) -> float:
     return float(np.mean(np.any(top == truth[:, None], axis=1)))
 
 
+class TopKAccuracy:
+    """Top-k accuracy with a chosen ``k``, as a metric object for ``use(metrics=[...])``.
+
+    Parameters
+    ----------
+    k : int >= 1, default 5
+    name : str, optional
+        The key in the history and in ``evaluate``'s result; default ``"top_{k}_accuracy"``.
+
+    Examples
+    --------
+    >>> top3 = TopKAccuracy(3)
+    >>> top3.__name__
+    'top_3_accuracy'
+    >>> top3(np.array([2, 0]), np.array([[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]]))
+    0.5
+    """
+
+    def __init__(self, k: int = 5, name: str | None = None) -> None:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"TopKAccuracy: k must be an integer >= 1, got {k!r}")
+        self.k = int(k)
+        self.__name__ = name or f"top_{self.k}_accuracy"
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return top_k_accuracy(y_true, y_pred, self.k)
+
+    def __repr__(self) -> str:
+        return f"TopKAccuracy(k={self.k})"
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int | None = None
                      ) -> np.ndarray:
     """Counts C[i, j] of samples of true class i predicted as j (rows: truth)."""
@@ -101,5 +133,24 @@ def get_metric(metric: str | Metric) -> tuple[str, Metric]:
         name = "accuracy" if metric == "acc" else metric
         return name, _NAMED[metric]
     if callable(metric):
-        return getattr(metric, "__name__", type(metric).__name__), metric
+        return metric_name(metric), metric
     raise TypeError(f"metric must be a name or a callable, got {metric!r}")
+
+
+def metric_name(fn: Metric) -> str:
+    """The key a metric function is reported under: its ``__name__``.
+
+    A :func:`functools.partial` without one is named after its function and bound
+    keywords: ``partial(top_k_accuracy, k=3)`` is ``"top_3_accuracy"``,
+    ``partial(f, t=0.7)`` is ``"f_t0.7"``.
+    """
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str):
+        return name
+    if isinstance(fn, functools.partial):
+        base = metric_name(fn.func)
+        if fn.func is top_k_accuracy and set(fn.keywords) == {"k"} and not fn.args:
+            return f"top_{fn.keywords['k']}_accuracy"
+        parts = [str(a) for a in fn.args] + [f"{k}{v}" for k, v in fn.keywords.items()]
+        return "_".join([base, *parts])
+    return type(fn).__name__
