@@ -38,7 +38,7 @@ def test_gradcheck_conv_relu_pool_flatten_chain() -> None:
     layers = [Conv2D(2, 3, 3, padding=1, bias_init="he_uniform", rng=0, dtype=np.float64),
               ReLU(), MaxPool2D(2), Flatten()]
 
-    class Chain(Flatten):  # a throwaway layer made of the four (registered once, harmless)
+    class Chain(Flatten):  # a throwaway layer made of the four, kept out of the registry
         _registered = False
 
         def forward(self, x: np.ndarray) -> np.ndarray:

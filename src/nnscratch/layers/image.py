@@ -12,9 +12,14 @@ Internal layout
 Inside, :class:`~nnscratch.layers.Conv2D` and the pooling layers work on ``(C, H, W, N)``
 arrays: the batch is the innermost, contiguous axis. Every im2col/col2im slice copy and
 every pooling comparison then moves runs of N contiguous floats instead of a few scattered
-ones (measured here: im2col/col2im 3.5× and bias gradients 5× faster than NHWC), and the
-GEMM ``W (F, C·kH·kW) @ cols (C·kH·kW, Ho·Wo·N)`` writes its result straight into that
-layout.
+ones (on a 2-core machine, im2col/col2im ran 3.5× and bias gradients 5× faster than
+with NHWC activations), and the GEMM ``W (F, C·kH·kW) @ cols (C·kH·kW, Ho·Wo·N)`` writes
+its result straight into that layout.
+
+The layers accept any NCHW array; only the memory order decides whether the conversion
+costs a copy: one transposing copy for an ordinary C-contiguous batch (the first layer,
+or after a layer that builds a fresh NCHW array), none between conv, ReLU, pooling and
+Flatten.
 
 To keep transposes few, these layers return their outputs as NCHW *views* of (C, H, W, N)
 memory (``y.shape == (N, C, H, W)``, but ``y.strides`` are not C-order). Element-wise
