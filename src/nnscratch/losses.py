@@ -236,7 +236,8 @@ class SoftmaxCrossEntropy(Loss):
         n, k = z.shape
         labels = np.asarray(y_true)
         if labels.ndim == 1 and np.issubdtype(labels.dtype, np.integer):
-            # fast path for integer labels: no one-hot matrix in the forward pass
+            # fast path for integer labels: no one-hot matrix, and the softmax that the
+            # backward pass needs is computed here once, from the same exponentials
             if labels.shape[0] != n:
                 raise ValueError(f"{self}: expected {n} labels, got {labels.shape[0]}")
             if n and (labels.min() < 0 or labels.max() >= k):
@@ -244,17 +245,23 @@ class SoftmaxCrossEntropy(Loss):
                     f"{self}: labels must be in [0, {k - 1}] for {k} outputs, got values in "
                     f"[{labels.min()}, {labels.max()}]"
                 )
-            logp = log_softmax(z)
-            self._saved = (z, labels, None)
-            return float(-logp[np.arange(n), labels].sum() / n)
+            e = z - z.max(axis=1, keepdims=True)  # (N, K) shifted logits, all ≤ 0
+            shifted_y = e[np.arange(n), labels]  # (N,) z_y - max z
+            np.exp(e, out=e)
+            s = e.sum(axis=1, keepdims=True)  # (N, 1)
+            e /= s  # softmax(z)
+            self._saved: tuple[Any, ...] = (e, labels, None)
+            # log softmax(z)_y = (z_y - max z) - log Σ exp(z - max z)
+            return float(-(shifted_y - np.log(s[:, 0])).sum() / n)
         y = _class_targets(self, y_true, n, k, z.dtype)
-        self._saved = (z, None, y)
+        p = softmax(z)
+        self._saved = (p, None, y)
         return float(-np.sum(y * log_softmax(z)) / n)
 
     def backward(self) -> np.ndarray:
-        z, labels, y = self._need()
-        n = z.shape[0]
-        grad = softmax(z)
+        p, labels, y = self._need()  # p = softmax(z) from the forward pass
+        n = p.shape[0]
+        grad = p.copy()  # (N, K); p stays intact so backward can be called again
         if labels is not None:
             grad[np.arange(n), labels] -= 1
         else:

@@ -81,19 +81,22 @@ class Dense(Layer):
                 regularize=False,
             )
         self._x: np.ndarray | None = None
+        self._gW_tmp: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """y = x @ W + b for x of shape (N, in_features)."""
-        x = check_float(self, x)
+        W = self.W.data
+        # The training loop hands over arrays already in W's dtype: skip the conversions
+        if type(x) is not np.ndarray or x.dtype != W.dtype:
+            x = check_float(self, x)
+            if x.dtype != W.dtype:
+                x = x.astype(W.dtype)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"{self}: expected input of shape (N, {self.in_features}), got {tuple(x.shape)}"
             )
-        W = self.W.data
-        if x.dtype != W.dtype:
-            x = x.astype(W.dtype)
         self._x = x
-        y = x @ W  # (N, out)
+        y = x @ W  # (N, out); a new array: the caller may keep it
         if self.b is not None:
             y += self.b.data
         return y
@@ -111,16 +114,35 @@ class Dense(Layer):
         ndarray of shape (N, in_features)
             dL/dx = dL/dy @ Wᵀ.
         """
+        self.backward_params(grad_out)
+        return grad_out @ self.W.data.T  # (N, in)
+
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """Add dL/dW and dL/db into the gradients without computing dL/dx.
+
+        A network's first layer needs only this: its input gradient is never read, and
+        that GEMM costs as much as the forward pass.
+        """
         x = self._need("_x")
         if grad_out.shape != (x.shape[0], self.out_features):
             raise ValueError(
                 f"{self}.backward: expected grad_out of shape ({x.shape[0]}, {self.out_features}),"
                 f" got {tuple(grad_out.shape)}"
             )
-        self.W.grad += x.T @ grad_out  # (in, out)
+        gW = self.W.grad
+        # dL/dW = xᵀ G is written by the GEMM into a private scratch array, reused while the
+        # shapes and dtype repeat, then added: a fresh (in, out) temporary every step costs
+        # page faults comparable to the add itself.
+        tmp = self._gW_tmp
+        if tmp is None or tmp.dtype != gW.dtype:
+            tmp = self._gW_tmp = np.empty_like(gW)
+        if x.shape[0] == 1:  # an outer product: matmul of (in, 1) @ (1, out) falls out of BLAS
+            np.outer(x[0], grad_out[0], out=tmp)
+        else:
+            np.matmul(x.T, grad_out, out=tmp)  # (in, out)
+        gW += tmp
         if self.b is not None:
-            self.b.grad += grad_out.sum(axis=0)
-        return grad_out @ self.W.data.T  # (N, in)
+            self.b.grad += grad_out.sum(axis=0)  # (out,): a reduction along rows, no copy
 
     def parameters(self) -> list[Parameter]:
         return [self.W] if self.b is None else [self.W, self.b]
