@@ -218,10 +218,6 @@ def test_cli_predict_takes_raw_images(cli_cnn, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True,
-                   reason="cli.cmd_evaluate feeds prepare()'s flat (N, 784) test rows to the "
-                          "saved CNN, which wants (N, 1, 28, 28): unlike cmd_train it does "
-                          "not reshape to the input_shape stored in the model's metadata")
 def test_cli_evaluates_a_saved_cnn(cli_cnn):
     data_dir, result = cli_cnn
     code, text = cli("evaluate", result["model_path"], "--data-dir", str(data_dir), "--json")

@@ -202,6 +202,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          "pass --dataset")
     data = prepare(name, args.data_dir, seed=meta.get("seed", 0),
                    test_size=meta.get("test_size", 0.2))
+    shape = meta.get("preprocess", {}).get("input_shape")
+    if shape:  # e.g. a CNN takes (N, 1, 28, 28) where the dataset gives flat rows
+        data.x_test = data.x_test.reshape(len(data.x_test), *shape)
     y_test = data.y_test.reshape(-1, 1) if data.n_classes == 2 else data.y_test
     result = model.evaluate(data.x_test, y_test)
     if args.json:
