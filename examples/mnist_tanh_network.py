@@ -59,9 +59,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--samples", type=int, default=1000, help="training images used")
     parser.add_argument("--epochs", type=int, default=35)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fast", action="store_true", help="5 epochs instead of 35")
+    parser.add_argument("--fast", action="store_true", help="3 epochs instead of 35")
     args = parser.parse_args(argv)
-    epochs = 5 if args.fast else args.epochs
+    epochs = 3 if args.fast else args.epochs
 
     data = prepare("mnist", args.data_dir, seed=args.seed)  # (N, 784) in [0, 1]
     if data.note:
