@@ -319,3 +319,36 @@ def test_callbacks_run_last_are_called_after_the_others():
     x, y = blobs()
     classifier().fit(x, y, epochs=1, verbose=0, callbacks=[Late(), Early()])
     assert order == ["early", "late"]
+
+
+def test_restoring_best_weights_keeps_dropout_generator_running():
+    x, y = blobs()
+    drop = nn.Dropout(0.2, rng=0)
+    model = nn.Sequential(nn.Dense(4, 8, rng=0), nn.BatchNorm1D(8), nn.ReLU(), drop,
+                          nn.Dense(8, 3, rng=1)).use(nn.SoftmaxCrossEntropy(), nn.SGD(0.1))
+    snapshots = []
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append({k: v.copy() for k, v in io.model_arrays(self.model).items()})
+
+    model.fit(x, y, epochs=6, batch_size=16, seed=0, verbose=0, callbacks=[
+        Snapshot(), EarlyStopping(monitor="loss", mode="max", patience=2,
+                                  restore_best_weights=True)])
+    restored = io.model_arrays(model)
+    for key, value in snapshots[0].items():
+        if key.endswith("rng_state"):  # the generator is where training left it
+            assert str(restored[key]) == str(snapshots[-1][key]) != str(value)
+        else:  # weights and BatchNorm running statistics of the best epoch
+            np.testing.assert_array_equal(restored[key], value, err_msg=key)
+
+
+def test_reduce_lr_on_plateau_starts_from_the_optimizers_current_rate():
+    cb = ReduceLROnPlateau(factor=0.5, patience=1)
+    model = FakeModel(1.0)
+    cb.set_model(model)  # type: ignore[arg-type]
+    cb.on_train_begin({})
+    cb.on_epoch_end(0, {"val_loss": 1.0})
+    model.optimizer.learning_rate = 0.3  # e.g. fit(learning_rate=0.3) on a later call
+    cb.on_epoch_end(1, {"val_loss": 1.0})
+    assert model.optimizer.learning_rate == pytest.approx(0.15)

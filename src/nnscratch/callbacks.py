@@ -309,7 +309,10 @@ class EarlyStopping(Callback):
             if self.restore_best_weights:
                 from .io import model_arrays
 
-                self.best_weights = {k: v.copy() for k, v in model_arrays(self.model).items()}
+                # numbers only: weights and running statistics, not a Dropout layer's
+                # generator state, which keeps running as it would without the restore
+                self.best_weights = {k: v.copy() for k, v in model_arrays(self.model).items()
+                                     if v.dtype.kind in "fiub"}
             if self.baseline is None or self._better(value, self.baseline):
                 self.wait = 0
                 return
@@ -322,9 +325,10 @@ class EarlyStopping(Callback):
             print(f"epoch {self.stopped_epoch + 1}: early stopping ({self.monitor} best "
                   f"{self.best:.4g} at epoch {self.best_epoch + 1})", flush=True)
         if self.restore_best_weights and self.best_weights is not None:
-            from .io import load_arrays_into
+            from .io import load_arrays_into, model_arrays
 
-            load_arrays_into(self.model, self.best_weights, "EarlyStopping best weights")
+            arrays = {**model_arrays(self.model), **self.best_weights}
+            load_arrays_into(self.model, arrays, "EarlyStopping best weights")
 
     def state_dict(self) -> dict[str, Any]:
         return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
@@ -594,6 +598,13 @@ class ReduceLROnPlateau(LearningRateScheduler):
         # the rate changes only at epoch end; leave the optimizer's alone otherwise
         # (so that fit(learning_rate=...) on a later call is not overridden)
         return None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        # reduce from the optimizer's current rate, whoever set it, as Keras does
+        assert isinstance(self.schedule, schedules.ReduceLROnPlateau)
+        assert self.model.optimizer is not None
+        self.schedule.lr = self.model.optimizer.learning_rate
+        super().on_epoch_end(epoch, logs)
 
     def __repr__(self) -> str:
         s = self.schedule

@@ -8,6 +8,15 @@
 
 Training is the loop the articles write by hand — forward, loss, backward by the chain
 rule, a gradient step — wrapped with batching, shape checks, metrics and callbacks.
+
+Interrupted training continues exactly where it stopped::
+
+    model.fit(x, y, epochs=8, seed=0, callbacks=[
+        ModelCheckpoint("ckpt.npz", save_training_state=True)])       # killed after epoch 4
+    model = build()                                                   # a new process
+    model.fit(x, y, epochs=8, seed=0, resume_from="ckpt.npz")         # trains epochs 5-8
+
+and ends with bit-for-bit the weights of an uninterrupted 8-epoch run.
 """
 
 from __future__ import annotations
