@@ -6,7 +6,7 @@ with the same batches; only the optimizer changes. One figure overlays their tra
 loss curves (per iteration, averaged over windows so the trend shows through the
 mini-batch noise).
 
-    python examples/optimizers_compare.py            # 20,000 images, 5 epochs each
+    python examples/optimizers_compare.py            # 60,000 images, 5 epochs each
     python examples/optimizers_compare.py --fast     # seconds: on the digits
 """
 
@@ -78,11 +78,11 @@ def smooth(values: list[float], window: int) -> np.ndarray:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description="Compare SGD, momentum, RMSProp and Adam")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--train-size", type=int, default=20_000)
+    parser.add_argument("--train-size", type=int, default=60_000)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--window", type=int, default=50,
+    parser.add_argument("--window", type=int, default=100,
                         help="iterations averaged per point of the curves")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/examples")

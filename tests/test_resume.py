@@ -40,6 +40,8 @@ SCHEDULES = {
     "none": lambda: None,
     "cosine": lambda: schedules.CosineDecay(total=8, warmup=2),
     "plateau": lambda: schedules.ReduceLROnPlateau(factor=0.5, patience=0),
+    # 8 epochs of 4 batches: the rate changes before every step, counted across the resume
+    "cosine_per_step": lambda: schedules.CosineDecay(total=32, warmup=4, unit="step"),
 }
 
 
