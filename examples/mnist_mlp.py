@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
                              "10,000 test images are split 8,000 / 2,000 "
                              "(default: the library's data folder, downloading if needed)")
     parser.add_argument("--hidden", type=int, default=512)
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--dropout", type=float, default=0.2)
