@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data-dir", default=None,
                         help="folder with the IDX files (Fashion-MNIST: default lookup)")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="default: 6 for Fashion-MNIST, 10 for MNIST")
+                        help="default: 10 for both datasets")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam's peak learning rate")
     parser.add_argument("--threads", type=int, default=None,
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--fast", action="store_true",
                         help="train on 4,000 images for 1 epoch, test on 2,000")
     args = parser.parse_args(argv)
-    epochs = args.epochs or (6 if args.dataset == "fashion-mnist" else 10)
+    epochs = args.epochs or 10
 
     x_train, y_train, x_test, y_test = load(args.dataset, args.data_dir, args.seed)
     if args.fast:
