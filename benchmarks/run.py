@@ -137,6 +137,8 @@ def _run(args: argparse.Namespace, rounds: int, impls: list[str], workloads: lis
                          else f"{res.get('status')}: {res.get('reason', '')}")
                 say(f"  round {r + 1}/{rounds}  {w.name:8s} {impl:10s} {shown}"
                     f"   (load {res.get('load', 0):.1f})")
+        # results so far, so that an interrupted run still leaves its completed rounds
+        write(args, r + 1, impls, workloads, out_dir, source, info, runs, gemm_runs, {})
 
     learn: dict[str, Any] = {}
     if not args.no_learn and "torch" in impls and available("torch"):
@@ -148,20 +150,28 @@ def _run(args: argparse.Namespace, rounds: int, impls: list[str], workloads: lis
                                    "epochs": epochs, **common}, args.threads, args.timeout)
             say(f"  learning check  {impl:10s} {learn[impl]}")
         learn["epochs"] = epochs
+    doc = write(args, rounds, impls, workloads, out_dir, source, info, runs, gemm_runs, learn)
+    say(report.table(doc))
+    say(f"wrote {out_dir / 'results.json'} and {out_dir / 'RESULTS.md'}")
+    return 0 if all_ok(runs) else 1
 
-    results = summarize(workloads, runs, gemm_runs, impls)
+
+def write(args: argparse.Namespace, rounds: int, impls: list[str], workloads: list[Workload],
+          out_dir: Path, source: str, info: dict[str, Any],
+          runs: dict[str, dict[str, list[dict[str, Any]]]], gemm_runs: list[dict[str, Any]],
+          learn: dict[str, Any]) -> dict[str, Any]:
+    """Summarize and write results.json and RESULTS.md; returns the document."""
     meta = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(), "cpu_count": os.cpu_count(), "threads": args.threads,
         "rounds": rounds, "smoke": args.smoke, "data": source, "learning_rate": LEARNING_RATE,
         "info": info, "load_average_during_jobs": load_stats(runs),
     }
-    doc = {"meta": meta, "workloads": results, "learning": learn, "gemm": gemm_runs}
+    doc = {"meta": meta, "workloads": summarize(workloads, runs, gemm_runs, impls),
+           "learning": learn, "gemm": gemm_runs}
     (out_dir / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
     (out_dir / "RESULTS.md").write_text(report.markdown(doc))
-    say(report.table(doc))
-    say(f"wrote {out_dir / 'results.json'} and {out_dir / 'RESULTS.md'}")
-    return 0 if all_ok(runs) else 1
+    return doc
 
 
 def load_stats(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, float]:
