@@ -82,12 +82,14 @@ class ReLU(Activation):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = check_float(self, x)
-        self._mask = x > 0
+        # keep the input, not a mask: predict and evaluate never call backward, so the
+        # comparison x > 0 is paid only where it is used
+        self._x = x
         return np.maximum(x, 0)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        mask = self._need("_mask")
-        return grad_out * mask
+        x = self._need("_x")
+        return grad_out * (x > 0)
 
 
 class LeakyReLU(Activation):
