@@ -28,10 +28,17 @@ def _pyplot() -> Any:
 
 
 def _finish(fig: Any, path: str | os.PathLike[str] | None) -> Any:
+    """Lay out, and when ``path`` is given save as PNG and release the figure.
+
+    A saved figure is closed in pyplot (the returned Figure stays usable, e.g. for another
+    ``savefig``), so a training script that plots every run does not pile up open
+    figures; without ``path`` it stays open for ``plt.show()`` or a notebook.
+    """
     fig.tight_layout()
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
+        _pyplot().close(fig)
     return fig
 
 
@@ -59,8 +66,12 @@ def plot_cost(
     log_scale : bool
         Logarithmic y axis.
     """
-    plt = _pyplot()
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(f"plot_cost: every must be an integer >= 1, got {every!r}")
     curves = costs if isinstance(costs, Mapping) else {"": costs}
+    if not curves or any(len(values) == 0 for values in curves.values()):
+        raise ValueError("plot_cost: expected at least one non-empty curve of costs")
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, values in curves.items():
         ys = np.asarray(values, dtype=float)
