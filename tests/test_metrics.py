@@ -115,3 +115,14 @@ def test_metric_name_clashes_are_refused():
     model.use(nn.SoftmaxCrossEntropy(), metrics=["accuracy", "acc"])
     with pytest.raises(ValueError, match="'accuracy' is used twice"):
         model.evaluate(x, y)
+
+
+def test_top_k_with_k_at_least_the_class_count_counts_every_sample():
+    # scikit-learn's top_k_accuracy_score and Keras agree: k >= classes is a perfect score
+    assert metrics.top_k_accuracy(TRUTH, SCORES, 4) == 1.0
+    assert metrics.top_k_accuracy(TRUTH, SCORES, 5) == 1.0
+    assert metrics.top_k_accuracy(np.array([1]), np.array([[0.9, 0.1]])) == 1.0  # default k=5
+    with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
+        metrics.top_k_accuracy(TRUTH, SCORES, 0)
+    with pytest.raises(ValueError, match="3 labels for 4 predictions"):
+        metrics.top_k_accuracy(TRUTH[:3], SCORES, 2)

@@ -6,6 +6,7 @@ the digits set (scikit-learn) are optional extras loaded when used.
 """
 
 from . import (
+    callbacks,
     data,
     datasets,
     init,
@@ -18,7 +19,16 @@ from . import (
     schedules,
 )
 from ._dtype import get_default_dtype, set_default_dtype
-from .callbacks import Callback, History
+from .callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    History,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+)
 from .data import (
     Standardizer,
     batches,
@@ -65,6 +75,7 @@ from .losses import (
     SoftmaxCrossEntropy,
     SumSquaredError,
 )
+from .metrics import TopKAccuracy, accuracy, confusion_matrix, top_k_accuracy
 from .model import Sequential
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .parameter import Parameter
@@ -85,11 +96,13 @@ __all__ = [
     "BatchNorm1D",
     "BatchNorm2D",
     "BinaryCrossEntropy",
+    "CSVLogger",
     "Callback",
     "CategoricalCrossEntropy",
     "Conv2D",
     "Dense",
     "Dropout",
+    "EarlyStopping",
     "Flatten",
     "GlobalAvgPool2D",
     "GradCheckResult",
@@ -97,12 +110,15 @@ __all__ = [
     "Identity",
     "Layer",
     "LeakyReLU",
+    "LearningRateScheduler",
     "Loss",
     "MaxPool2D",
+    "ModelCheckpoint",
     "Optimizer",
     "Parameter",
     "RMSProp",
     "ReLU",
+    "ReduceLROnPlateau",
     "Reshape",
     "Sequential",
     "Sigmoid",
@@ -111,8 +127,13 @@ __all__ = [
     "Standardizer",
     "SumSquaredError",
     "Tanh",
+    "TerminateOnNaN",
+    "TopKAccuracy",
     "__version__",
+    "accuracy",
     "batches",
+    "callbacks",
+    "confusion_matrix",
     "data",
     "datasets",
     "flatten",
@@ -141,5 +162,6 @@ __all__ = [
     "set_default_dtype",
     "standardize",
     "to_nchw",
+    "top_k_accuracy",
     "train_test_split",
 ]

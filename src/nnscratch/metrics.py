@@ -63,13 +63,22 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> 
 
 
 def top_k_accuracy(y_true: np.ndarray, y_pred: np.ndarray, k: int = 5) -> float:
-    """Fraction of samples whose true class is among the ``k`` largest outputs."""
+    """Fraction of samples whose true class is among the ``k`` largest outputs.
+
+    A ``k`` of at least the number of classes counts every sample, so the result is 1.0,
+    as in scikit-learn's ``top_k_accuracy_score`` and Keras (the default ``k=5`` on a
+    model with fewer than 5 classes is not an error).
+    """
     y_pred = np.asarray(y_pred)
     if y_pred.ndim != 2:
         raise ValueError(f"top_k_accuracy: expected y_pred of shape (N, K), got {y_pred.shape}")
-    if not 1 <= k <= y_pred.shape[1]:
-        raise ValueError(f"top_k_accuracy: k must be in [1, {y_pred.shape[1]}], got {k}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"top_k_accuracy: k must be an integer >= 1, got {k!r}")
     truth = class_labels(y_true)
+    if len(truth) != len(y_pred):
+        raise ValueError(f"top_k_accuracy: {len(truth)} labels for {len(y_pred)} predictions")
+    if k >= y_pred.shape[1]:
+        return 1.0 if len(y_pred) else float("nan")
     top = np.argpartition(-y_pred, k - 1, axis=1)[:, :k]
     return float(np.mean(np.any(top == truth[:, None], axis=1)))
 
