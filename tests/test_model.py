@@ -292,3 +292,42 @@ def test_history_holds_only_reproducible_values():
     model = small_classifier().fit(x, y, epochs=2, verbose=0)
     assert "seconds" not in model.history and len(model.history.seconds) == 2
     assert all(s > 0 for s in model.history.seconds)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "flatten_first", "cnn", "no_params"])
+def test_backward_params_gives_backward_gradients_without_the_input_gradient(kind):
+    rng = np.random.default_rng(0)
+    if kind == "mlp":
+        layers = [nn.Dense(6, 5, rng=0), nn.Tanh(), nn.Dense(5, 3, rng=1)]
+        x = rng.standard_normal((4, 6))
+    elif kind == "flatten_first":
+        layers = [nn.Flatten(), nn.Dense(12, 5, rng=0), nn.ReLU(), nn.Dense(5, 3, rng=1)]
+        x = rng.standard_normal((4, 3, 2, 2))
+    elif kind == "cnn":
+        layers = [nn.Conv2D(2, 3, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool2D(2),
+                  nn.Flatten(), nn.Dense(12, 3, rng=1)]
+        x = rng.standard_normal((4, 2, 4, 4))
+    else:
+        layers = [nn.Tanh(), nn.Softmax()]
+        x = rng.standard_normal((4, 3))
+    model = nn.Sequential(layers)
+    for p in model.parameters():
+        p.data = p.data.astype(np.float64)
+        p.grad = np.zeros_like(p.data)
+    g = rng.standard_normal(model.forward(x).shape)
+    model.zero_grad()
+    model.backward(g)
+    expected = [p.grad.copy() for p in model.parameters()]
+
+    calls = []
+    for layer in model.layers:
+        layer.backward = (lambda f, name: lambda go: (calls.append(name), f(go))[1])(
+            layer.backward, type(layer).__name__)
+    model.forward(x)
+    model.zero_grad()
+    model.backward_params(g)
+    for p, e in zip(model.parameters(), expected):
+        np.testing.assert_array_equal(p.grad, e)
+    # the first layer with parameters, and any before it, never computes dL/dx
+    first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
+    assert calls == [type(layer).__name__ for layer in layers[first + 1:]][::-1]

@@ -197,6 +197,21 @@ class Sequential:
             grad = layer.backward(grad)
         return grad
 
+    def backward_params(self, grad: np.ndarray) -> None:
+        """Backpropagate dL/d(output) into the parameter gradients only.
+
+        What a training step needs: the layers before the first one with parameters are
+        skipped, and that layer adds its parameter gradients without computing dL/dx
+        (for a first Dense layer that saves a GEMM as large as its forward pass). The
+        gradients are those :meth:`backward` accumulates.
+        """
+        layers = self.layers
+        first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
+        for layer in layers[:first:-1]:  # from the last layer down to the one after `first`
+            grad = layer.backward(grad)
+        if first < len(layers):
+            layers[first].backward_params(grad)
+
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad.fill(0)
@@ -390,7 +405,7 @@ class Sequential:
                         "try a smaller learning rate or check the inputs for extreme values"
                     )
                 self.optimizer.zero_grad()
-                self.backward(self.loss.backward())
+                self.backward_params(self.loss.backward())
                 if regularized:
                     self._add_regularization_grads()
                 self.optimizer.step()

@@ -53,6 +53,15 @@ class Layer:
         """Add dL/dθ into each parameter's ``.grad`` and return dL/dx."""
         raise NotImplementedError
 
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """Add dL/dθ into each parameter's ``.grad`` without returning dL/dx.
+
+        A network's first layer needs only this (nothing reads the gradient of the data),
+        so layers whose dL/dx costs real work (Dense, Conv2D) override it to skip that
+        work. The default runs :meth:`backward` and drops its result.
+        """
+        self.backward(grad_out)
+
     def parameters(self) -> list[Parameter]:
         """The trainable parameters (none by default)."""
         return []

@@ -246,23 +246,10 @@ class Conv2D(Layer):
         Adds dL/dW = G @ colsᵀ and dL/db = Σ_{n,i,j} G[f, i, j, n] into the gradients
         (see the class Notes).
         """
-        cols = self._need("_cols")
+        G = self._param_grads(grad_out)  # (F, M)
         N, C, H, Wd, Ho, Wo = self._geometry  # type: ignore[misc]
         F = self.out_channels
-        if grad_out.shape != (N, F, Ho, Wo):
-            raise ValueError(
-                f"{self}.backward: expected grad_out of shape {(N, F, Ho, Wo)}, "
-                f"got {tuple(grad_out.shape)}"
-            )
         W = self.W.data
-        if grad_out.dtype != W.dtype:
-            grad_out = grad_out.astype(W.dtype)
-        G = to_internal(grad_out).reshape(F, Ho * Wo * N)  # (F, M), free in internal layout
-
-        self.W.grad += (G @ cols.T).reshape(W.shape)  # (F, K) -> (F, C, kH, kW)
-        if self.b is not None:
-            self.b.grad += G.sum(axis=1)  # rows are contiguous: a fast reduction
-
         kh, kw = self.kernel_size
         dcols = (W.reshape(F, -1).T @ G).reshape(C, kh, kw, Ho, Wo, N)
         # col2im: add each offset's slab back where im2col copied it from, skipping the
@@ -275,6 +262,29 @@ class Conv2D(Layer):
                 cols_out, cols_in = _taps(v, self._pads[2], self.stride[1], Wo, Wd)
                 dx[:, rows_in, cols_in] += dcols[:, u, v, rows_out, cols_out]
         return to_public(dx)  # (N, C, H, W) view
+
+    def backward_params(self, grad_out: np.ndarray) -> None:
+        """Add dL/dW and dL/db without the col2im of dL/dx (for a network's first layer)."""
+        self._param_grads(grad_out)
+
+    def _param_grads(self, grad_out: np.ndarray) -> np.ndarray:
+        """Check ``grad_out``, add dL/dW and dL/db, return G of shape (F, Ho·Wo·N)."""
+        cols = self._need("_cols")
+        N, _, _, _, Ho, Wo = self._geometry  # type: ignore[misc]
+        F = self.out_channels
+        if grad_out.shape != (N, F, Ho, Wo):
+            raise ValueError(
+                f"{self}.backward: expected grad_out of shape {(N, F, Ho, Wo)}, "
+                f"got {tuple(grad_out.shape)}"
+            )
+        W = self.W.data
+        if grad_out.dtype != W.dtype:
+            grad_out = grad_out.astype(W.dtype)
+        G = to_internal(grad_out).reshape(F, Ho * Wo * N)  # (F, M), free in internal layout
+        self.W.grad += (G @ cols.T).reshape(W.shape)  # (F, K) -> (F, C, kH, kW)
+        if self.b is not None:
+            self.b.grad += G.sum(axis=1)  # rows are contiguous: a fast reduction
+        return G
 
     def parameters(self) -> list[Parameter]:
         return [self.W] if self.b is None else [self.W, self.b]
