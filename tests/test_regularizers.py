@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import nnscratch as nn
 from nnscratch.gradcheck import numerical_gradient, relative_error
 from nnscratch.optimizers import SGD
 from nnscratch.parameter import Parameter
@@ -91,3 +92,38 @@ def test_get_regularizer_and_config_round_trip():
 def test_bad_arguments(make, exc, match):
     with pytest.raises(exc, match=match):
         make()
+
+
+def test_layer_arguments_attach_penalties_and_survive_save(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 1, 5, 5))
+    y = rng.integers(0, 3, 16)
+
+    def build(by_argument):
+        kw = dict(kernel_regularizer=nn.L2(0.01), bias_regularizer="l1") if by_argument else {}
+        conv = nn.Conv2D(1, 2, 3, rng=0, dtype=np.float64, **kw)
+        dense = nn.Dense(18, 3, rng=1, dtype=np.float64,
+                         kernel_regularizer={"class": "L1L2", "config": {"l1": 0.001}}
+                         if by_argument else None)
+        if not by_argument:  # the same penalties, attached by hand
+            conv.W.regularizer, conv.b.regularizer = nn.L2(0.01), nn.L1()
+            dense.W.regularizer = nn.L1L2(l1=0.001)
+        return nn.Sequential(conv, nn.ReLU(), nn.Flatten(), dense).use(
+            nn.SoftmaxCrossEntropy(), nn.SGD(0.1))
+
+    a, b = build(True), build(False)
+    for m in (a, b):
+        m.fit(x, y, epochs=3, batch_size=8, seed=0, verbose=0)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    assert a.history["loss"] == b.history["loss"]
+    assert a.regularization_loss() > 0
+
+    a.save(tmp_path / "m.npz")
+    c = nn.load(tmp_path / "m.npz")
+    conv, dense = c.layers[0], c.layers[3]
+    assert (conv.W.regularizer, conv.b.regularizer) == (nn.L2(0.01), nn.L1())
+    assert dense.W.regularizer == nn.L1L2(l1=0.001) and dense.b.regularizer is None
+    assert c.regularization_loss() == pytest.approx(a.regularization_loss())
+    with pytest.raises(ValueError, match="unknown regularizer 'l3'"):
+        nn.Dense(2, 2, kernel_regularizer="l3")

@@ -138,3 +138,14 @@ def check_float(layer: Layer, x: np.ndarray) -> np.ndarray:
 
         x = x.astype(get_default_dtype())
     return x
+
+
+def _regularizer_config(layer: Any) -> dict[str, Any]:
+    """``kernel_regularizer`` / ``bias_regularizer`` entries of a layer's config (set ones only)."""
+    from ..regularizers import to_config
+
+    out: dict[str, Any] = {}
+    for key, p in (("kernel_regularizer", layer.W), ("bias_regularizer", layer.b)):
+        if p is not None and p.regularizer is not None:
+            out[key] = to_config(p.regularizer)
+    return out

@@ -18,7 +18,8 @@ from .. import init as initializers
 from .._dtype import resolve_dtype
 from .._rng import as_rng
 from ..parameter import Parameter
-from .base import Layer, Shape, check_float
+from ..regularizers import Regularizer, get_regularizer
+from .base import Layer, Shape, _regularizer_config, check_float
 from .image import (
     fmt_pair,
     fmt_shape,
@@ -78,6 +79,10 @@ class Conv2D(Layer):
         Source of the initial weights.
     dtype : float32 or float64, optional
         Parameter dtype (default: :func:`nnscratch.get_default_dtype`, float32).
+    kernel_regularizer, bias_regularizer : Regularizer, name or None
+        Penalties on ``W`` and ``b`` (e.g. ``nn.L2(1e-4)``; see
+        :mod:`nnscratch.regularizers`), added to the training loss and its gradient.
+        The same as setting ``layer.W.regularizer``.
 
     Attributes
     ----------
@@ -134,6 +139,8 @@ class Conv2D(Layer):
         bias_init: str | initializers.Initializer = "zeros",
         rng: np.random.Generator | int | None = None,
         dtype: np.typing.DTypeLike | None = None,
+        kernel_regularizer: str | Regularizer | dict[str, Any] | None = None,
+        bias_regularizer: str | Regularizer | dict[str, Any] | None = None,
     ) -> None:
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -173,6 +180,9 @@ class Conv2D(Layer):
                 name="b",
                 regularize=False,
             )
+        self.W.regularizer = get_regularizer(kernel_regularizer)
+        if self.b is not None:
+            self.b.regularizer = get_regularizer(bias_regularizer)
         self._cols: np.ndarray | None = None
         self._geometry: tuple[int, ...] | None = None
 
@@ -307,6 +317,7 @@ class Conv2D(Layer):
             "stride": self.stride,
             "padding": self.padding,
             "bias": self.use_bias,
+            **_regularizer_config(self),
         }
 
     def __repr__(self) -> str:
