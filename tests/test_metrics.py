@@ -126,3 +126,15 @@ def test_top_k_with_k_at_least_the_class_count_counts_every_sample():
         metrics.top_k_accuracy(TRUTH, SCORES, 0)
     with pytest.raises(ValueError, match="3 labels for 4 predictions"):
         metrics.top_k_accuracy(TRUTH[:3], SCORES, 2)
+
+
+def test_accuracy_integer_labels_fast_path_agrees_and_checks_length():
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((50, 7)).astype(np.float32)
+    labels = rng.integers(0, 7, 50)
+    expected = float(np.mean(scores.argmax(1) == labels))
+    assert metrics.accuracy(labels, scores) == expected
+    assert metrics.accuracy(labels.astype(np.int32), scores) == expected
+    assert metrics.accuracy(np.eye(7)[labels], scores) == expected  # one-hot path
+    with pytest.raises(ValueError, match="1 labels for 50 predictions"):
+        metrics.accuracy(labels[:1], scores)

@@ -388,8 +388,12 @@ class Sequential:
                     xb, yb = x[start:stop], y[start:stop]
                 else:
                     idx = order[start:stop]
-                    xb = np.take(x, idx, axis=0, out=xb_buf[: stop - start])  # type: ignore[index]
-                    yb = np.take(y, idx, axis=0, out=yb_buf[: stop - start])  # type: ignore[index]
+                    # mode="clip": the indices are a permutation, always in range, and
+                    # with the default "raise" NumPy gathers through an extra buffer
+                    xb = np.take(x, idx, axis=0, out=xb_buf[: stop - start],  # type: ignore[index]
+                                 mode="clip")
+                    yb = np.take(y, idx, axis=0, out=yb_buf[: stop - start],  # type: ignore[index]
+                                 mode="clip")
                 out = self.forward(xb)
                 loss = self.loss.forward(out, yb)
                 if regularized:
@@ -686,9 +690,13 @@ class Sequential:
         dt = self.dtype
         if x.dtype != dt:
             x = x.astype(dt)
-        if not np.isfinite(x).all():
-            bad = np.argwhere(~np.isfinite(x.reshape(len(x), -1)))[0, 0]
-            raise ValueError(f"{name} contains NaN or infinity (first at sample {bad})")
+        # A NaN or infinity makes the sum non-finite: one pass with no temporary array;
+        # only then (or when a float sum overflows) the exact elementwise check runs.
+        if np.issubdtype(x.dtype, np.inexact) and not np.isfinite(x.sum()):
+            finite = np.isfinite(x.reshape(len(x), -1))
+            if not finite.all():
+                bad = np.argwhere(~finite)[0, 0]
+                raise ValueError(f"{name} contains NaN or infinity (first at sample {bad})")
         return x
 
     def _as_target(self, y: Any, n: int, name: str) -> np.ndarray:
