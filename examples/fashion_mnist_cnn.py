@@ -88,8 +88,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     limit: contextlib.AbstractContextManager = contextlib.nullcontext()
     if args.threads:
-        from threadpoolctl import threadpool_limits
-
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl: pip install threadpoolctl "
+                         "(it comes with the 'all' extra)")
         limit = threadpool_limits(args.threads, user_api="blas")
     with limit:
         model.fit(x_train, y_train, epochs=epochs, batch_size=args.batch_size,

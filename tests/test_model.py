@@ -331,3 +331,27 @@ def test_backward_params_gives_backward_gradients_without_the_input_gradient(kin
     # the first layer with parameters, and any before it, never computes dL/dx
     first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
     assert calls == [type(layer).__name__ for layer in layers[first + 1:]][::-1]
+
+
+def test_predict_and_evaluate_name_the_sample_with_nan_or_infinity():
+    x, y = blobs()
+    model = small_classifier()
+    for value in (np.nan, np.inf, -np.inf):
+        bad = x.copy()
+        bad[37, 0] = value
+        with pytest.raises(ValueError, match=r"x contains NaN or infinity \(first at sample 37\)"):
+            model.predict(bad, batch_size=16)  # in the third batch
+        with pytest.raises(ValueError, match=r"first at sample 37"):
+            model.evaluate(bad, y)
+        bad = x.copy()
+        bad[5, 1] = value
+        with pytest.raises(ValueError, match=r"first at sample 5"):
+            model.fit(bad, y, verbose=0)
+    # finite values whose row sums overflow are finite: the exact check decides
+    from nnscratch.model import _all_finite
+
+    big = np.full((3, 4), 3e38, dtype=np.float32)
+    assert _all_finite(big)
+    big[2, 3] = np.nan
+    assert not _all_finite(big)
+    assert not _all_finite(np.array([[np.inf, -np.inf]]))  # their sum is NaN

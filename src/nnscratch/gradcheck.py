@@ -180,7 +180,7 @@ def gradcheck(
                 return obj.backward(loss.backward())
 
         for p in params:
-            p.grad.fill(0)
+            p.zero_grad()
         dx = backprop()
         if check_input:
             result.errors["x"] = relative_error(dx, numerical_gradient(scalar, x, eps))

@@ -149,7 +149,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Clear every bound parameter's gradient."""
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
 
     def clip_gradients(self) -> float:
         """Apply ``clipvalue`` then ``clipnorm`` to the bound gradients, in place.

@@ -35,13 +35,14 @@ class Parameter:
         ``grad(data) -> ndarray``, added to the loss and the gradient during training.
     """
 
-    __slots__ = ("data", "grad", "name", "regularize", "regularizer")
+    __slots__ = ("_cleared", "_grad", "data", "name", "regularize", "regularizer")
 
     def __init__(self, data: np.ndarray, name: str = "param", regularize: bool = True) -> None:
         self.data = np.asarray(data)
         if not np.issubdtype(self.data.dtype, np.floating):
             raise TypeError(f"Parameter {name!r}: expected a floating dtype, got {self.data.dtype}")
-        self.grad = np.zeros_like(self.data)
+        self._grad = np.zeros_like(self.data)
+        self._cleared = False  # True: the gradient is zero, but not yet written as zeros
         self.name = name
         self.regularize = regularize
         #: Optional penalty object with ``penalty(data) -> float`` and ``grad(data)``,
@@ -60,9 +61,41 @@ class Parameter:
     def size(self) -> int:
         return int(self.data.size)
 
+    @property
+    def grad(self) -> np.ndarray:
+        """dL/d(data); after :meth:`zero_grad`, zeros written on first access."""
+        if self._cleared:
+            self._grad.fill(0)
+            self._cleared = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad = value
+        self._cleared = False
+
     def zero_grad(self) -> None:
-        """Set the gradient to zero in place."""
-        self.grad.fill(0)
+        """Set the gradient to zero.
+
+        Lazily: the array keeps its identity and reads as zeros from the next access of
+        ``grad`` on, but a layer that computes a whole gradient (a GEMM) can write it
+        straight into the array instead (:meth:`grad_for_write`), which saves a pass of
+        zeros and an add over every weight at every training step.
+        """
+        self._cleared = True
+
+    def grad_for_write(self) -> tuple[np.ndarray, bool]:
+        """The gradient array and whether it is to be *overwritten*.
+
+        Returns ``(array, True)`` when the gradient is zero since :meth:`zero_grad`: the
+        caller must then write every entry (``np.matmul(a, b, out=array)``), and what it
+        writes is the gradient. Otherwise ``(array, False)``: add into it. For layers'
+        ``backward``.
+        """
+        if self._cleared:
+            self._cleared = False
+            return self._grad, True
+        return self._grad, False
 
     def assign(self, value: np.ndarray) -> None:
         """Copy ``value`` into ``data`` in place, checking its shape."""
@@ -76,7 +109,7 @@ class Parameter:
     def astype(self, dtype: np.typing.DTypeLike) -> None:
         """Convert data and gradient to ``dtype`` (rebinds the arrays)."""
         self.data = self.data.astype(dtype)
-        self.grad = np.zeros_like(self.data)
+        self.grad = np.zeros_like(self.data)  # the setter: a new, written array
 
     def __repr__(self) -> str:
         return f"Parameter({self.name}, shape={self.shape}, dtype={self.dtype})"

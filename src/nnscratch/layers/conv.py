@@ -291,9 +291,19 @@ class Conv2D(Layer):
         if grad_out.dtype != W.dtype:
             grad_out = grad_out.astype(W.dtype)
         G = to_internal(grad_out).reshape(F, Ho * Wo * N)  # (F, M), free in internal layout
-        self.W.grad += (G @ cols.T).reshape(W.shape)  # (F, K) -> (F, C, kH, kW)
+        gW, overwrite = self.W.grad_for_write()
+        if overwrite and gW.flags.c_contiguous:  # right after zero_grad: the GEMM writes it
+            np.matmul(G, cols.T, out=gW.reshape(F, -1))  # (F, K) view of (F, C, kH, kW)
+        elif overwrite:
+            gW[...] = (G @ cols.T).reshape(W.shape)
+        else:
+            gW += (G @ cols.T).reshape(W.shape)  # (F, K) -> (F, C, kH, kW)
         if self.b is not None:
-            self.b.grad += G.sum(axis=1)  # rows are contiguous: a fast reduction
+            gb, overwrite = self.b.grad_for_write()
+            if overwrite:
+                np.sum(G, axis=1, out=gb)  # rows are contiguous: a fast reduction
+            else:
+                gb += G.sum(axis=1)
         return G
 
     def parameters(self) -> list[Parameter]:

@@ -139,11 +139,14 @@ class Dense(Layer):
                 f"{self}.backward: expected grad_out of shape ({x.shape[0]}, {self.out_features}),"
                 f" got {tuple(grad_out.shape)}"
             )
-        gW = self.W.grad
-        if x.shape[0] > 1 and _is_all_zero(gW):
+        gW, overwrite = self.W.grad_for_write()
+        if overwrite:
             # Right after zero_grad (every training step) the GEMM writes dL/dW = xᵀ G
-            # straight into the gradient: the same values, and no pass over a temporary.
-            np.matmul(x.T, grad_out, out=gW)  # (in, out)
+            # straight into the gradient: no pass of zeros, no temporary, no add.
+            if x.shape[0] == 1:  # an outer product: a (in, 1) @ (1, out) matmul leaves BLAS
+                np.outer(x[0], grad_out[0], out=gW)
+            else:
+                np.matmul(x.T, grad_out, out=gW)  # (in, out)
         else:
             # Accumulating: the GEMM writes into a private scratch array, reused while the
             # dtype stays, then adds; a fresh (in, out) temporary every step costs page
@@ -151,13 +154,17 @@ class Dense(Layer):
             tmp = self._gW_tmp
             if tmp is None or tmp.dtype != gW.dtype:
                 tmp = self._gW_tmp = np.empty_like(gW)
-            if x.shape[0] == 1:  # an outer product: a (in, 1) @ (1, out) matmul leaves BLAS
+            if x.shape[0] == 1:
                 np.outer(x[0], grad_out[0], out=tmp)
             else:
                 np.matmul(x.T, grad_out, out=tmp)
             gW += tmp
         if self.b is not None:
-            self.b.grad += grad_out.sum(axis=0)  # (out,): a reduction along rows, no copy
+            gb, overwrite = self.b.grad_for_write()
+            if overwrite:
+                np.sum(grad_out, axis=0, out=gb)  # (out,): a reduction along rows, no copy
+            else:
+                gb += grad_out.sum(axis=0)
 
     def parameters(self) -> list[Parameter]:
         return [self.W] if self.b is None else [self.W, self.b]
@@ -181,10 +188,3 @@ class Dense(Layer):
     def __repr__(self) -> str:
         return f"Dense({self.in_features}→{self.out_features})"
 
-
-def _is_all_zero(a: np.ndarray) -> bool:
-    """Whether every entry of a contiguous float array is +0.0: its bits, read as unsigned
-    integers, have maximum 0 (one vectorised pass, several times cheaper than an add)."""
-    if not a.flags.c_contiguous or a.dtype.itemsize not in (4, 8):
-        return False
-    return int(a.view(np.uint32 if a.dtype.itemsize == 4 else np.uint64).max()) == 0
