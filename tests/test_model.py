@@ -348,10 +348,12 @@ def test_predict_and_evaluate_name_the_sample_with_nan_or_infinity():
         with pytest.raises(ValueError, match=r"first at sample 5"):
             model.fit(bad, y, verbose=0)
     # finite values whose row sums overflow are finite: the exact check decides
-    from nnscratch.model import _all_finite
+    from nnscratch.model import _check_finite
 
     big = np.full((3, 4), 3e38, dtype=np.float32)
-    assert _all_finite(big)
+    _check_finite(big, "x")
     big[2, 3] = np.nan
-    assert not _all_finite(big)
-    assert not _all_finite(np.array([[np.inf, -np.inf]]))  # their sum is NaN
+    with pytest.raises(ValueError, match="first at sample 2"):
+        _check_finite(big, "x")
+    with pytest.raises(ValueError, match="first at sample 0"):
+        _check_finite(np.array([[np.inf, -np.inf]]), "x")  # their sum is NaN

@@ -691,8 +691,7 @@ class Sequential:
         dt = self.dtype
         if x.dtype != dt:
             x = x.astype(dt)
-        if not _all_finite(x):
-            _raise_if_not_finite(x, name)
+        _check_finite(x, name)
         return x
 
     def _as_target(self, y: Any, n: int, name: str) -> np.ndarray:
@@ -775,8 +774,8 @@ def _check_positive_int(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _all_finite(x: np.ndarray) -> bool:
-    """Whether a float array holds no NaN or infinity, in one BLAS pass.
+def _check_finite(x: np.ndarray, name: str) -> None:
+    """Raise a ValueError naming the first sample of ``x`` holding NaN or infinity.
 
     The row sums ``x @ 1`` (a matrix-vector product, several times faster than
     ``np.isfinite(x).all()`` and with no boolean temporary) are all finite when every
@@ -784,19 +783,14 @@ def _all_finite(x: np.ndarray) -> bool:
     is not finite (or it overflowed) does the exact elementwise check decide.
     """
     if not np.issubdtype(x.dtype, np.inexact) or x.size == 0:
-        return True
+        return
     rows = x.reshape(len(x), -1)
     if rows.dtype in (np.float32, np.float64):
         with np.errstate(over="ignore", invalid="ignore"):  # inf - inf is the point here
             sums = rows @ np.ones(rows.shape[1], dtype=rows.dtype)  # (N,)
         if np.isfinite(sums).all():
-            return True
-    return bool(np.isfinite(rows).all())
-
-
-def _raise_if_not_finite(x: np.ndarray, name: str) -> None:
-    """Raise a ValueError naming the first sample of ``x`` holding NaN or infinity."""
-    finite = np.isfinite(x.reshape(len(x), -1))
-    if not finite.all():
-        bad = np.argwhere(~finite.all(axis=1))[0, 0]
+            return
+    finite_rows = np.isfinite(rows).all(axis=1)  # (N,)
+    if not finite_rows.all():
+        bad = int(np.argmin(finite_rows))
         raise ValueError(f"{name} contains NaN or infinity (first at sample {bad})")

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..parameter import Parameter
+from ..regularizers import to_config
 
 #: Every Layer subclass, by class name; used to rebuild saved models.
 LAYER_REGISTRY: dict[str, type[Layer]] = {}
@@ -142,8 +143,6 @@ def check_float(layer: Layer, x: np.ndarray) -> np.ndarray:
 
 def _regularizer_config(layer: Any) -> dict[str, Any]:
     """``kernel_regularizer`` / ``bias_regularizer`` entries of a layer's config (set ones only)."""
-    from ..regularizers import to_config
-
     out: dict[str, Any] = {}
     for key, p in (("kernel_regularizer", layer.W), ("bias_regularizer", layer.b)):
         if p is not None and p.regularizer is not None:

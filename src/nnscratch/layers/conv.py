@@ -299,11 +299,7 @@ class Conv2D(Layer):
         else:
             gW += (G @ cols.T).reshape(W.shape)  # (F, K) -> (F, C, kH, kW)
         if self.b is not None:
-            gb, overwrite = self.b.grad_for_write()
-            if overwrite:
-                np.sum(G, axis=1, out=gb)  # rows are contiguous: a fast reduction
-            else:
-                gb += G.sum(axis=1)
+            self.b.grad += G.sum(axis=1)  # rows are contiguous: a fast reduction
         return G
 
     def parameters(self) -> list[Parameter]:

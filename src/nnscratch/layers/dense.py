@@ -140,31 +140,24 @@ class Dense(Layer):
                 f" got {tuple(grad_out.shape)}"
             )
         gW, overwrite = self.W.grad_for_write()
-        if overwrite:
-            # Right after zero_grad (every training step) the GEMM writes dL/dW = xᵀ G
-            # straight into the gradient: no pass of zeros, no temporary, no add.
-            if x.shape[0] == 1:  # an outer product: a (in, 1) @ (1, out) matmul leaves BLAS
-                np.outer(x[0], grad_out[0], out=gW)
-            else:
-                np.matmul(x.T, grad_out, out=gW)  # (in, out)
+        # Right after zero_grad (every training step) the GEMM writes dL/dW = xᵀ G
+        # straight into the gradient: no pass of zeros, no temporary, no add. When
+        # accumulating it writes into a private scratch array, reused while the dtype
+        # stays, then adds; a fresh (in, out) temporary every step costs page faults
+        # comparable to the add itself.
+        target = gW
+        if not overwrite:
+            if self._gW_tmp is None or self._gW_tmp.dtype != gW.dtype:
+                self._gW_tmp = np.empty_like(gW)
+            target = self._gW_tmp
+        if x.shape[0] == 1:  # an outer product: a (in, 1) @ (1, out) matmul leaves BLAS
+            np.outer(x[0], grad_out[0], out=target)
         else:
-            # Accumulating: the GEMM writes into a private scratch array, reused while the
-            # dtype stays, then adds; a fresh (in, out) temporary every step costs page
-            # faults comparable to the add itself.
-            tmp = self._gW_tmp
-            if tmp is None or tmp.dtype != gW.dtype:
-                tmp = self._gW_tmp = np.empty_like(gW)
-            if x.shape[0] == 1:
-                np.outer(x[0], grad_out[0], out=tmp)
-            else:
-                np.matmul(x.T, grad_out, out=tmp)
-            gW += tmp
+            np.matmul(x.T, grad_out, out=target)  # (in, out)
+        if not overwrite:
+            gW += target
         if self.b is not None:
-            gb, overwrite = self.b.grad_for_write()
-            if overwrite:
-                np.sum(grad_out, axis=0, out=gb)  # (out,): a reduction along rows, no copy
-            else:
-                gb += grad_out.sum(axis=0)
+            self.b.grad += grad_out.sum(axis=0)  # (out,): a reduction along rows, no copy
 
     def parameters(self) -> list[Parameter]:
         return [self.W] if self.b is None else [self.W, self.b]
