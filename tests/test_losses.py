@@ -295,3 +295,28 @@ def test_get_loss_instances_and_classes():
 def test_get_loss_unknown(bad):
     with pytest.raises(ValueError, match="unknown loss"):
         get_loss(bad)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64])
+def test_label_range_check_holds_for_every_integer_width(dtype):
+    # the fast check reads labels as unsigned integers of the same width, where a
+    # negative label is huge: it must catch -1 and K for every width, and pass 0..K-1
+    loss = SoftmaxCrossEntropy()
+    z = np.zeros((3, 4))
+    assert loss.forward(z, np.array([0, 3, 2], dtype=dtype)) == pytest.approx(np.log(4))
+    bad = [[0, 4, 1]] + ([[0, -1, 1]] if np.dtype(dtype).kind == "i" else [])
+    for labels in bad:
+        with pytest.raises(ValueError, match=r"labels must be in \[0, 3\] for 4 outputs"):
+            loss.forward(z, np.array(labels, dtype=dtype))
+
+
+def test_softmax_cross_entropy_backward_is_repeatable_and_leaves_no_trace():
+    loss = SoftmaxCrossEntropy()
+    z = np.array([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0]])
+    loss.forward(z, np.array([1, 2]))
+    g1 = loss.backward()
+    g2 = loss.backward()
+    np.testing.assert_array_equal(g1, g2)
+    assert g1 is not g2
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(g1, (p - np.eye(3)[[1, 2]]) / 2, rtol=1e-12)

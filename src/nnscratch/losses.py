@@ -176,7 +176,7 @@ def _check_logits(loss: Loss, y_pred: np.ndarray) -> np.ndarray:
     y_pred = np.asarray(y_pred)
     if y_pred.ndim != 2:
         raise ValueError(f"{loss}: expected y_pred of shape (N, K), got {tuple(y_pred.shape)}")
-    if not np.issubdtype(y_pred.dtype, np.floating):
+    if y_pred.dtype.kind != "f":
         y_pred = y_pred.astype(np.float64)
     return y_pred
 
@@ -235,24 +235,24 @@ class SoftmaxCrossEntropy(Loss):
         z = _check_logits(self, y_pred)
         n, k = z.shape
         labels = np.asarray(y_true)
-        if labels.ndim == 1 and np.issubdtype(labels.dtype, np.integer):
-            # fast path for integer labels: no one-hot matrix, and the softmax that the
-            # backward pass needs is computed here once, from the same exponentials
+        if labels.ndim == 1 and labels.dtype.kind in "iu":
+            # fast path for integer labels (every training batch): no one-hot matrix, and
+            # the softmax that the backward pass needs is computed here once, from the
+            # same exponentials
             if labels.shape[0] != n:
                 raise ValueError(f"{self}: expected {n} labels, got {labels.shape[0]}")
-            if n and (labels.min() < 0 or labels.max() >= k):
-                raise ValueError(
-                    f"{self}: labels must be in [0, {k - 1}] for {k} outputs, got values in "
-                    f"[{labels.min()}, {labels.max()}]"
-                )
+            _check_label_range(self, labels, k)
+            rows = _arange(n)
             e = z - z.max(axis=1, keepdims=True)  # (N, K) shifted logits, all ≤ 0
-            shifted_y = e[np.arange(n), labels]  # (N,) z_y - max z
+            shifted_y = e[rows, labels]  # (N,) z_y - max z
             np.exp(e, out=e)
-            s = e.sum(axis=1, keepdims=True)  # (N, 1)
-            e /= s  # softmax(z)
+            s = np.add.reduce(e, axis=1)  # (N,) Σ exp(z - max z)
+            e /= s[:, None]  # softmax(z)
             self._saved: tuple[Any, ...] = (e, labels, None)
-            # log softmax(z)_y = (z_y - max z) - log Σ exp(z - max z)
-            return float(-(shifted_y - np.log(s[:, 0])).sum() / n)
+            # -log softmax(z)_y = log Σ exp(z - max z) - (z_y - max z)
+            np.log(s, out=s)
+            s -= shifted_y
+            return float(np.add.reduce(s)) / n
         y = _class_targets(self, y_true, n, k, z.dtype)
         p = softmax(z)
         self._saved = (p, None, y)
@@ -261,13 +261,43 @@ class SoftmaxCrossEntropy(Loss):
     def backward(self) -> np.ndarray:
         p, labels, y = self._need()  # p = softmax(z) from the forward pass
         n = p.shape[0]
-        grad = p.copy()  # (N, K); p stays intact so backward can be called again
         if labels is not None:
-            grad[np.arange(n), labels] -= 1
-        else:
-            grad -= y
+            grad = p * (1.0 / n)  # (N, K) a new array: p stays intact for another backward
+            grad[_arange(n), labels] -= 1.0 / n
+            return grad
+        grad = p - y
         grad /= n
         return grad
+
+
+def _arange(n: int) -> np.ndarray:
+    """``np.arange(n)``, cached: the row indices of every batch's label gather."""
+    rows = _ARANGE_CACHE.get(n)
+    if rows is None:
+        if len(_ARANGE_CACHE) > 64:
+            _ARANGE_CACHE.clear()
+        rows = _ARANGE_CACHE[n] = np.arange(n)
+        rows.flags.writeable = False
+    return rows
+
+
+_ARANGE_CACHE: dict[int, np.ndarray] = {}
+
+
+def _check_label_range(loss: Loss, labels: np.ndarray, k: int) -> None:
+    """Raise unless every integer label is in [0, k).
+
+    One reduction instead of a min and a max: seen as unsigned integers of the same
+    width, negative labels become huge, so ``max < k`` checks both ends.
+    """
+    if labels.size == 0:
+        return
+    unsigned = labels if labels.dtype.kind == "u" else labels.view(f"u{labels.itemsize}")
+    if unsigned.max() >= k:
+        raise ValueError(
+            f"{loss}: labels must be in [0, {k - 1}] for {k} outputs, got values in "
+            f"[{labels.min()}, {labels.max()}]"
+        )
 
 
 _ALIASES = {

@@ -21,6 +21,7 @@ and ends with bit-for-bit the weights of an uninterrupted 8-epoch run.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -205,8 +206,15 @@ class Sequential:
         (for a first Dense layer that saves a GEMM as large as its forward pass). The
         gradients are those :meth:`backward` accumulates.
         """
+        self._backward_params(grad, self._first_trainable())
+
+    def _first_trainable(self) -> int:
+        """Index of the first layer with parameters (``len(layers)`` if none)."""
+        return next((i for i, layer in enumerate(self.layers) if layer.parameters()),
+                    len(self.layers))
+
+    def _backward_params(self, grad: np.ndarray, first: int) -> None:
         layers = self.layers
-        first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
         for layer in layers[:first:-1]:  # from the last layer down to the one after `first`
             grad = layer.backward(grad)
         if first < len(layers):
@@ -365,6 +373,13 @@ class Sequential:
             yb_buf = np.empty((bs, *y.shape[1:]), dtype=y.dtype)
 
         regularized = any(p.regularizer is not None for p in self.parameters())
+        # what every step uses, looked up once: the per-step Python work adds up at small
+        # batch sizes, where a step's arithmetic takes only tens of microseconds
+        loss_fn, optimizer = self.loss, self.optimizer
+        first_trainable = self._first_trainable()
+        batch_hooks = cbs.has_batch_hooks
+        metric_items = list(metric_fns.items())
+        iteration_loss = self.history.iteration_loss
         self.train()
         cbs.call("on_train_begin", {})
         logs: dict[str, Any] = {}
@@ -380,9 +395,10 @@ class Sequential:
             t0 = time.perf_counter()
             for b in range(n_batches):
                 start, stop = b * bs, min((b + 1) * bs, n)
-                batch_logs: dict[str, Any] = {"batch": b, "size": stop - start,
-                                              "iteration": self._iteration}
-                if cbs.has_batch_hooks:
+                size = stop - start
+                if batch_hooks:
+                    batch_logs: dict[str, Any] = {"batch": b, "size": size,
+                                                  "iteration": self._iteration}
                     cbs.call("on_batch_begin", b, batch_logs)
                 if order is None:
                     xb, yb = x[start:stop], y[start:stop]
@@ -390,38 +406,39 @@ class Sequential:
                     idx = order[start:stop]
                     # mode="clip": the indices are a permutation, always in range, and
                     # with the default "raise" NumPy gathers through an extra buffer
-                    xb = np.take(x, idx, axis=0, out=xb_buf[: stop - start],  # type: ignore[index]
+                    xb = np.take(x, idx, axis=0, out=xb_buf[:size],  # type: ignore[index]
                                  mode="clip")
-                    yb = np.take(y, idx, axis=0, out=yb_buf[: stop - start],  # type: ignore[index]
+                    yb = np.take(y, idx, axis=0, out=yb_buf[:size],  # type: ignore[index]
                                  mode="clip")
                 out = self.forward(xb)
-                loss = self.loss.forward(out, yb)
+                loss = loss_fn.forward(out, yb)
                 if regularized:
                     loss += self.regularization_loss()
-                if not np.isfinite(loss):
+                if not math.isfinite(loss):
+                    if not batch_hooks:
+                        batch_logs = {"batch": b, "size": size, "iteration": self._iteration}
                     batch_logs["loss"] = loss
                     cbs.call("on_batch_end", b, batch_logs)
                     if self.stop_training:
                         break
                     raise FloatingPointError(
                         f"fit: the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
-                        f"{n_batches} (learning rate {self.optimizer.learning_rate:g}); "
+                        f"{n_batches} (learning rate {optimizer.learning_rate:g}); "
                         "try a smaller learning rate or check the inputs for extreme values"
                     )
-                self.optimizer.zero_grad()
-                self.backward_params(self.loss.backward())
+                optimizer.zero_grad()
+                self._backward_params(loss_fn.backward(), first_trainable)
                 if regularized:
                     self._add_regularization_grads()
-                self.optimizer.step()
+                optimizer.step()
                 self._iteration += 1
 
-                size = stop - start
                 seen += size
                 loss_sum += loss * size
-                self.history.iteration_loss.append(loss)
-                for name, fn in metric_fns.items():
+                iteration_loss.append(loss)
+                for name, fn in metric_items:
                     metric_sums[name] += fn(yb, out) * size
-                if cbs.has_batch_hooks:
+                if batch_hooks:
                     batch_logs["loss"] = loss
                     cbs.call("on_batch_end", b, batch_logs)
                 if epoch_bar is not None:

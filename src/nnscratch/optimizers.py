@@ -184,8 +184,9 @@ class Optimizer:
             raise RuntimeError(f"{self}.step(): no parameters bound; call bind() first")
         if self.clipvalue is not None or self.clipnorm is not None:
             self.clip_gradients()
-        for p, state in zip(self.params, self.state, strict=True):
-            self._update(p, p.grad, state)
+        update = self._update
+        for p, state in zip(self.params, self.state):  # aligned by bind()
+            update(p, p.grad, state)
         self.iterations += 1
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
@@ -326,8 +327,17 @@ class SGD(Optimizer):
             )
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
-        g = self._decayed(p, grad, state, self.weight_decay)
         mu = self.momentum
+        if mu == 0 and (self.weight_decay == 0 or not p.regularize):
+            # plain SGD, θ ← θ − η g: the hot path of most training runs, so without the
+            # general machinery; η g goes to a reused buffer, not a fresh temporary
+            tmp = state.get("_tmp")
+            if tmp is None or tmp.shape != grad.shape or tmp.dtype != grad.dtype:
+                tmp = _buffer(state, "_tmp", grad)
+            np.multiply(grad, self._lr, out=tmp)
+            p.data -= tmp
+            return
+        g = self._decayed(p, grad, state, self.weight_decay)
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:

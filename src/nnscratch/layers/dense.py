@@ -157,7 +157,11 @@ class Dense(Layer):
         if not overwrite:
             gW += target
         if self.b is not None:
-            self.b.grad += grad_out.sum(axis=0)  # (out,): a reduction along rows, no copy
+            gb, overwrite_b = self.b.grad_for_write()
+            if overwrite_b:  # dL/db = Σ_n dL/dy_n: a reduction along rows, no copy
+                np.add.reduce(grad_out, axis=0, out=gb)
+            else:
+                gb += np.add.reduce(grad_out, axis=0)  # (out,)
 
     def parameters(self) -> list[Parameter]:
         return [self.W] if self.b is None else [self.W, self.b]
