@@ -106,7 +106,10 @@ class Conv2D(Layer):
 
     * dL/dW = G @ colsᵀ, reshaped to (F, C, kH, kW);
     * dL/db = Σ over all N·Ho·Wo outputs of G, one sum per output channel f. It does not
-      depend on the input channels: each b[f] enters every output pixel of channel f once;
+      depend on the input channels: each b[f] enters every output pixel of channel f once.
+      With a bias, ``cols`` carries one more row, all ones, and the weight matrix one
+      more column, ``b``: ``Y = [W_mat | b] @ [cols; 1]``, so the forward GEMM adds the
+      bias and the gradient GEMM ``G @ [cols; 1]ᵀ`` returns dL/db as its last column;
     * dL/dx = col2im(W_matᵀ @ G): each column's K gradient entries are added back onto the
       input positions they were copied from, where overlapping windows accumulate; the
       padding's share is dropped.
@@ -224,19 +227,33 @@ class Conv2D(Layer):
         F = self.out_channels
 
         xp = to_internal_padded(x, self._pads)  # (C, Hp, Wp, N)
-        # im2col: cols[c, u, v, i, j, n] = xp[c, i·sh + u, j·sw + v, n], one slab per offset
-        cols = np.empty((C, kh, kw, Ho, Wo, N), dtype=W.dtype)
+        K, M = C * kh * kw, Ho * Wo * N
+        # cols holds the K receptive-field rows and, with a bias, a last row of ones: the
+        # bias is then one more column of the weight matrix, added by the GEMM itself, and
+        # the weight-gradient GEMM sums G for dL/db (no separate passes over (F, M) arrays)
+        cols = np.empty((K + (self.b is not None), M), dtype=W.dtype)
+        # im2col: slab[c, u, v, i, j, n] = xp[c, i·sh + u, j·sw + v, n], one slab per offset
+        slab = cols[:K].reshape(C, kh, kw, Ho, Wo, N)  # a view: the first K rows
         for u in range(kh):
             for v in range(kw):
-                cols[:, u, v] = window(xp, u, v, (Ho, Wo), self.stride)
-        cols2 = cols.reshape(C * kh * kw, Ho * Wo * N)  # (K, M)
-
-        y = W.reshape(F, -1) @ cols2  # (F, M)
+                slab[:, u, v] = window(xp, u, v, (Ho, Wo), self.stride)
         if self.b is not None:
-            y += self.b.data[:, None]
-        self._cols = cols2
+            cols[K] = 1
+        y = self._weight_matrix() @ cols  # (F, M) = [W_mat | b] @ [cols; 1]
+        self._cols = cols
         self._geometry = (N, C, H, Wd, Ho, Wo)
         return to_public(y.reshape(F, Ho, Wo, N))  # (N, F, Ho, Wo) view
+
+    def _weight_matrix(self) -> np.ndarray:
+        """``W_mat`` of shape (F, K), or ``[W_mat | b]`` of shape (F, K + 1) with a bias."""
+        F = self.out_channels
+        w_mat = self.W.data.reshape(F, -1)
+        if self.b is None:
+            return w_mat
+        wb = np.empty((F, w_mat.shape[1] + 1), dtype=w_mat.dtype)
+        wb[:, :-1] = w_mat
+        wb[:, -1] = self.b.data
+        return wb
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """Backpropagate through the convolution.
@@ -291,15 +308,20 @@ class Conv2D(Layer):
         if grad_out.dtype != W.dtype:
             grad_out = grad_out.astype(W.dtype)
         G = to_internal(grad_out).reshape(F, Ho * Wo * N)  # (F, M), free in internal layout
+        # dL/d[W_mat | b] = G @ [cols; 1]ᵀ: the last column is Σ_m G[f, m] = dL/db
+        g_all = G @ cols.T  # (F, K) or (F, K + 1)
+        K = cols.shape[0] - (self.b is not None)
         gW, overwrite = self.W.grad_for_write()
-        if overwrite and gW.flags.c_contiguous:  # right after zero_grad: the GEMM writes it
-            np.matmul(G, cols.T, out=gW.reshape(F, -1))  # (F, K) view of (F, C, kH, kW)
-        elif overwrite:
-            gW[...] = (G @ cols.T).reshape(W.shape)
+        if overwrite:
+            gW[...] = g_all[:, :K].reshape(W.shape)  # (F, K) -> (F, C, kH, kW), a view
         else:
-            gW += (G @ cols.T).reshape(W.shape)  # (F, K) -> (F, C, kH, kW)
+            gW += g_all[:, :K].reshape(W.shape)
         if self.b is not None:
-            self.b.grad += G.sum(axis=1)  # rows are contiguous: a fast reduction
+            gb, overwrite_b = self.b.grad_for_write()
+            if overwrite_b:
+                gb[...] = g_all[:, K]
+            else:
+                gb += g_all[:, K]
         return G
 
     def parameters(self) -> list[Parameter]:
