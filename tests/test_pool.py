@@ -93,6 +93,38 @@ def test_maxpool_odd_size_drops_last_row_and_column() -> None:
     assert dx.shape == x.shape and dx[0, 0, 4].sum() == 0 and dx[0, 0, :, 4].sum() == 0
 
 
+@pytest.mark.parametrize("size, kernel, stride, padding", [
+    ((6, 6), 2, None, 0),  # tiles the input: dL/dx is written, not zeroed first
+    ((7, 6), 2, None, 0),  # an odd height: the last row gets no window
+    ((6, 6), 3, 2, 0),  # overlapping windows
+    ((6, 6), 2, None, 1),  # padding
+])
+def test_maxpool_gradient_is_exact_on_dirty_memory(size, kernel, stride, padding) -> None:
+    # fill the allocator's free memory with garbage first: an uninitialised gradient
+    # buffer would then show it wherever backward did not write
+    for _ in range(20):
+        np.full((3, 5, *size), 7.5e7).sum()
+    rng = np.random.default_rng(0)
+    x = np.maximum(rng.standard_normal((3, 5, *size)), 0)  # ReLU output: many ties
+    pool = MaxPool2D(kernel, stride, padding)
+    y = pool.forward(x)
+    g = rng.standard_normal(y.shape)
+    dx = pool.backward(g)
+    # reference: the first maximum of each window, by a plain loop
+    ref = np.zeros_like(np.pad(x, ((0, 0), (0, 0), (padding,) * 2, (padding,) * 2)))
+    xp = np.pad(x, ((0, 0), (0, 0), (padding,) * 2, (padding,) * 2), constant_values=-np.inf)
+    s = stride or kernel
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(y.shape[2]):
+                for j in range(y.shape[3]):
+                    win = xp[n, c, i * s:i * s + kernel, j * s:j * s + kernel]
+                    u, v = np.unravel_index(np.argmax(win), win.shape)
+                    ref[n, c, i * s + u, j * s + v] += g[n, c, i, j]
+    ref = ref[:, :, padding:padding + size[0], padding:padding + size[1]]
+    np.testing.assert_allclose(dx, ref, rtol=1e-12, atol=0)
+
+
 # -- average pooling: known answers ----------------------------------------------------------
 
 

@@ -76,8 +76,18 @@ class _Pool2D(Layer):
         self._dtype = x.dtype
         return to_internal_padded(x, self._pads, self._fill), out_hw  # (C, Hp, Wp, N)
 
-    def _grad_internal(self, grad_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """dL/dy as (C, Ho, Wo, N) and a zeroed (C, Hp, Wp, N) buffer for dL/dx_padded."""
+    def _tiles(self) -> bool:
+        """Whether the windows cover every input exactly once (the usual 2×2, stride 2
+        pooling of an even-sized image, no padding): backward then writes every entry of
+        dL/dx and needs no zeroed buffer."""
+        _, _, H, W, Ho, Wo = self._need("_geometry")
+        return (self.stride == self.kernel_size and not any(self.padding)
+                and Ho * self.kernel_size[0] == H and Wo * self.kernel_size[1] == W)
+
+    def _grad_internal(self, grad_out: np.ndarray,
+                       tiled: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """dL/dy as (C, Ho, Wo, N) and a (C, Hp, Wp, N) buffer for dL/dx_padded: zeroed,
+        or left uninitialised when ``tiled`` (the caller writes every entry)."""
         N, C, H, W, Ho, Wo = self._need("_geometry")
         if grad_out.shape != (N, C, Ho, Wo):
             raise ValueError(
@@ -87,7 +97,8 @@ class _Pool2D(Layer):
         ph, pw = self.padding
         dtype = self._dtype
         G = to_internal(grad_out.astype(dtype, copy=False))
-        return G, np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=dtype)
+        alloc = np.empty if tiled else np.zeros
+        return G, alloc((C, H + 2 * ph, W + 2 * pw, N), dtype=dtype)
 
     def _crop(self, dxp: np.ndarray) -> np.ndarray:
         """Drop the padding's share of the gradient; returns the (N, C, H, W) view."""
@@ -189,11 +200,13 @@ class MaxPool2D(_Pool2D):
             dL/dx: zero except at window maxima.
         """
         arg = self._need("_arg")
-        G, dxp = self._grad_internal(grad_out)  # (C, Ho, Wo, N), (C, Hp, Wp, N)
+        overlap = self._windows_overlap()
+        # (C, Ho, Wo, N), (C, Hp, Wp, N); when the windows tile the input, the loop below
+        # writes every entry of dxp, so it is not zeroed first
+        G, dxp = self._grad_internal(grad_out, tiled=self._tiles())
         kh, kw = self.kernel_size
         out_hw = (arg.shape[1], arg.shape[2])
         won = np.empty(arg.shape, dtype=bool)
-        overlap = self._windows_overlap()
         share = np.empty_like(G) if overlap else G
         for k in range(kh * kw):
             np.equal(arg, k, out=won)
