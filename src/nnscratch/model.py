@@ -585,20 +585,26 @@ class Sequential:
             raise RuntimeError("Sequential.predict(): the model has no layers; add() some first")
         if batch_size is not None:
             _check_positive_int("batch_size", batch_size)
-        x = self._as_input(x, "x")
+        # each chunk is checked for NaN/inf just before it goes through the network, so it
+        # is read from cache by the first layer rather than from memory a second time
+        x = self._as_input(x, "x", check_finite=False)
         was_training = [layer.training for layer in self.layers]
         self.eval()
         try:
             n = len(x)
             bs = n if batch_size is None else batch_size
             if n <= bs:
+                _check_finite(x, "x")
                 out = self.forward(x).copy()
             else:
+                _check_finite(x[:bs], "x")
                 first = self.forward(x[:bs])
                 out = np.empty((n, *first.shape[1:]), dtype=first.dtype)
                 out[:bs] = first
                 for start in range(bs, n, bs):
-                    out[start:start + bs] = self.forward(x[start:start + bs])
+                    chunk = x[start:start + bs]
+                    _check_finite(chunk, "x", offset=start)
+                    out[start:start + bs] = self.forward(chunk)
         finally:
             for layer, mode in zip(self.layers, was_training):
                 layer.training = mode
@@ -629,7 +635,7 @@ class Sequential:
         """
         if self.loss is None:
             raise RuntimeError("Sequential.evaluate(): call use(loss) before evaluate()")
-        x = self._as_input(x, "x")
+        x = self._as_input(x, "x", check_finite=False)  # predict checks it, chunk by chunk
         y = self._as_target(y, len(x), "y")
         out = self.predict(x, batch_size)
         result = {"loss": self.loss.forward(out, y) + self.regularization_loss()}
@@ -697,7 +703,7 @@ class Sequential:
             return None
         return shape
 
-    def _as_input(self, x: Any, name: str) -> np.ndarray:
+    def _as_input(self, x: Any, name: str, check_finite: bool = True) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim == 0:
             raise ValueError(f"{name} must be an array of samples, got a scalar")
@@ -708,7 +714,8 @@ class Sequential:
         dt = self.dtype
         if x.dtype != dt:
             x = x.astype(dt)
-        _check_finite(x, name)
+        if check_finite:
+            _check_finite(x, name)
         return x
 
     def _as_target(self, y: Any, n: int, name: str) -> np.ndarray:
@@ -791,8 +798,9 @@ def _check_positive_int(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _check_finite(x: np.ndarray, name: str) -> None:
-    """Raise a ValueError naming the first sample of ``x`` holding NaN or infinity.
+def _check_finite(x: np.ndarray, name: str, offset: int = 0) -> None:
+    """Raise a ValueError naming the first sample of ``x`` holding NaN or infinity
+    (numbered from ``offset``, for a chunk of a larger array).
 
     The row sums ``x @ 1`` (a matrix-vector product, several times faster than
     ``np.isfinite(x).all()`` and with no boolean temporary) are all finite when every
@@ -810,4 +818,4 @@ def _check_finite(x: np.ndarray, name: str) -> None:
     finite_rows = np.isfinite(rows).all(axis=1)  # (N,)
     if not finite_rows.all():
         bad = int(np.argmin(finite_rows))
-        raise ValueError(f"{name} contains NaN or infinity (first at sample {bad})")
+        raise ValueError(f"{name} contains NaN or infinity (first at sample {offset + bad})")
