@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ._blas import Axpy
 from .parameter import Parameter
 
 OPTIMIZER_REGISTRY: dict[str, type[Optimizer]] = {}
@@ -84,6 +85,32 @@ def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
         buf = np.empty_like(like)
         state[key] = buf
     return buf
+
+
+def _descend(p: Parameter, d: np.ndarray, lr: float, state: dict[str, Any]) -> None:
+    """θ ← θ − η d in place: BLAS's axpy where NumPy's BLAS can be reached (one pass over
+    memory, on BLAS's threads; see :mod:`nnscratch._blas`), else η d into a reused buffer
+    and a subtraction (two passes, no fresh temporary)."""
+    axpy = _axpy_for(state, d, p.data)
+    if axpy is not None:
+        axpy(-lr)
+        return
+    tmp = state.get("_tmp")
+    if tmp is None or tmp.shape != d.shape or tmp.dtype != d.dtype:
+        tmp = _buffer(state, "_tmp", d)
+    np.multiply(d, lr, out=tmp)
+    p.data -= tmp
+
+
+def _axpy_for(state: dict[str, Any], x: np.ndarray, y: np.ndarray) -> Axpy | None:
+    """A BLAS ``y ← a·x + y`` for this pair of arrays, cached in ``state`` while both
+    stay the same objects; None where BLAS cannot do it (NumPy then does)."""
+    cached = state.get("_axpy")
+    if cached is not None and cached[0] is x and cached[1] is y:
+        return cached[2]
+    axpy = Axpy(x, y) if Axpy.usable(x, y) else None
+    state["_axpy"] = (x, y, axpy)
+    return axpy
 
 
 class Optimizer:
@@ -293,6 +320,9 @@ class SGD(Optimizer):
     The buffer's first value is the gradient itself, not ``(1 − τ) g``, exactly as in
     PyTorch.
 
+    The last line is BLAS's axpy where NumPy's BLAS library can be reached (one pass over
+    memory instead of two; :mod:`nnscratch._blas`, off with ``NNSCRATCH_BLAS_AXPY=0``).
+
     References
     ----------
     Robbins & Monro, "A stochastic approximation method", 1951. Polyak, "Some methods of
@@ -329,13 +359,8 @@ class SGD(Optimizer):
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
         mu = self.momentum
         if mu == 0 and (self.weight_decay == 0 or not p.regularize):
-            # plain SGD, θ ← θ − η g: the hot path of most training runs, so without the
-            # general machinery; η g goes to a reused buffer, not a fresh temporary
-            tmp = state.get("_tmp")
-            if tmp is None or tmp.shape != grad.shape or tmp.dtype != grad.dtype:
-                tmp = _buffer(state, "_tmp", grad)
-            np.multiply(grad, self._lr, out=tmp)
-            p.data -= tmp
+            # plain SGD, the hot path of most training runs: none of the machinery below
+            _descend(p, grad, self._lr, state)
             return
         g = self._decayed(p, grad, state, self.weight_decay)
         if mu != 0:
@@ -358,9 +383,7 @@ class SGD(Optimizer):
                 p.data -= tmp
                 return
             g = buf
-        tmp = _buffer(state, "_tmp", g)
-        np.multiply(g, self.learning_rate, out=tmp)
-        p.data -= tmp
+        _descend(p, g, self._lr, state)
 
     def get_config(self) -> dict[str, Any]:
         return {
