@@ -243,7 +243,7 @@ class SoftmaxCrossEntropy(Loss):
                 raise ValueError(f"{self}: expected {n} labels, got {labels.shape[0]}")
             _check_label_range(self, labels, k)
             rows = _arange(n)
-            e = z - z.max(axis=1, keepdims=True)  # (N, K) shifted logits, all ≤ 0
+            e = z - np.maximum.reduce(z, axis=1, keepdims=True)  # (N, K) shifted logits ≤ 0
             shifted_y = e[rows, labels]  # (N,) z_y - max z
             np.exp(e, out=e)
             s = np.add.reduce(e, axis=1)  # (N,) Σ exp(z - max z)
@@ -293,7 +293,7 @@ def _check_label_range(loss: Loss, labels: np.ndarray, k: int) -> None:
     if labels.size == 0:
         return
     unsigned = labels if labels.dtype.kind == "u" else labels.view(f"u{labels.itemsize}")
-    if unsigned.max() >= k:
+    if np.maximum.reduce(unsigned) >= k:
         raise ValueError(
             f"{loss}: labels must be in [0, {k - 1}] for {k} outputs, got values in "
             f"[{labels.min()}, {labels.max()}]"

@@ -57,11 +57,12 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> 
         return float("nan")
     if y_pred.ndim == 2 and y_pred.shape[1] > 1:
         y_true = np.asarray(y_true)
-        if y_true.ndim == 1 and np.issubdtype(y_true.dtype, np.integer):
+        if y_true.ndim == 1 and y_true.dtype.kind in "iu":
             # integer labels (every training batch): no copies, one comparison
             if len(y_true) != len(y_pred):
                 raise ValueError(f"accuracy: {len(y_true)} labels for {len(y_pred)} predictions")
-            return np.count_nonzero(y_pred.argmax(axis=1) == y_true) / len(y_pred)
+            hits = np.add.reduce(y_pred.argmax(axis=1) == y_true)  # a count: bools add as ints
+            return int(hits) / len(y_pred)
         truth = class_labels(y_true)
     else:
         truth = np.asarray(y_true).reshape(len(y_pred)).astype(np.int64)

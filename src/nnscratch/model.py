@@ -406,10 +406,10 @@ class Sequential:
                     idx = order[start:stop]
                     # mode="clip": the indices are a permutation, always in range, and
                     # with the default "raise" NumPy gathers through an extra buffer
-                    xb = np.take(x, idx, axis=0, out=xb_buf[:size],  # type: ignore[index]
-                                 mode="clip")
-                    yb = np.take(y, idx, axis=0, out=yb_buf[:size],  # type: ignore[index]
-                                 mode="clip")
+                    xb = x.take(idx, axis=0, out=xb_buf[:size],  # type: ignore[index]
+                                mode="clip")
+                    yb = y.take(idx, axis=0, out=yb_buf[:size],  # type: ignore[index]
+                                mode="clip")
                 out = self.forward(xb)
                 loss = loss_fn.forward(out, yb)
                 if regularized:
