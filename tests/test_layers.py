@@ -164,6 +164,28 @@ def test_relu_known_answers():
     np.testing.assert_array_equal(layer.backward(np.array([[5.0, 5.0, 5.0]])), [[0, 0, 5]])
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "batch-last view", "strided", "scalar-like"])
+def test_relu_keeps_the_memory_layout_and_matches_maximum(layout):
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4, 3, 5, 6)).astype(np.float32)
+    x = {"C": base, "F": np.asfortranarray(base),
+         "batch-last view": np.ascontiguousarray(base.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+         "strided": base[:, :, ::2], "scalar-like": base[:1, :1, :1, :1]}[layout]
+    relu = ReLU()
+    for scale in (1.0, -2.0, 3.0):  # the cached zeros are reused, never written
+        y = relu.forward(x * scale if layout != "batch-last view" else x)
+        ref = np.maximum(x * scale if layout != "batch-last view" else x, 0)
+        np.testing.assert_array_equal(y, ref)
+    y = relu.forward(x)
+    if layout in ("C", "F", "batch-last view"):
+        assert y.strides == x.strides  # the conv layers rely on it: no transposing copies
+    zeros = getattr(relu, "_zeros", None)
+    if zeros is not None:
+        assert not zeros[1].any()
+    relu.forward(np.ones((2, 7), np.float32))  # a new shape replaces the cached zeros
+    np.testing.assert_array_equal(relu.forward(-np.ones((2, 7), np.float32)), 0)
+
+
 @pytest.mark.parametrize("slope", [0.01, 0.2, 0.5])
 def test_leaky_relu_known_answers(slope):
     layer = LeakyReLU(slope)
