@@ -180,8 +180,9 @@ class MaxPool2D(_Pool2D):
             candidate = window(xp, k // kw, k % kw, out_hw, self.stride)
             np.greater(candidate, best, out=better)  # strict: a tie keeps the earlier offset
             np.maximum(best, candidate, out=best)
-            # arg = k where better: k exceeds every earlier index, so a maximum does it
-            np.multiply(better, index_type(k), out=offer)
+            # arg = k where better: k exceeds every earlier index, so a maximum does it.
+            # The mask is read as uint8: bool × uint8 would convert it element by element
+            np.multiply(better.view(np.uint8), index_type(k), out=offer)
             np.maximum(arg, offer, out=arg)
         self._arg = arg
         return to_public(best)
