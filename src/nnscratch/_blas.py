@@ -14,7 +14,8 @@ own wheels use 64-bit integers and a ``scipy_`` prefix), so every known spelling
 tried, and the routine is checked against NumPy on a small array before it is trusted.
 
 Where no such library is found (another OS, another BLAS, a check that failed) or
-``NNSCRATCH_BLAS_AXPY=0`` is set, :func:`axpy` returns False and callers use NumPy.
+``NNSCRATCH_BLAS_AXPY=0`` is set, :func:`available` and :meth:`Axpy.usable` return False
+and callers use NumPy.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def _lookup() -> dict[np.dtype, Any]:
 
 
 def available(dtype: Any = np.float32) -> bool:
-    """Whether :func:`axpy` runs in BLAS for arrays of ``dtype``."""
+    """Whether :class:`Axpy` can run in BLAS for arrays of ``dtype``."""
     return np.dtype(dtype) in _lookup()
 
 

@@ -156,11 +156,7 @@ def _class_targets(loss: Loss, y_true: np.ndarray, n: int, k: int, dtype: np.dty
             if not np.all(np.equal(np.mod(labels, 1), 0)):
                 raise ValueError(f"{loss}: integer class labels expected, got {labels.dtype}")
             labels = labels.astype(np.int64)
-        if labels.size and (labels.min() < 0 or labels.max() >= k):
-            raise ValueError(
-                f"{loss}: labels must be in [0, {k - 1}] for {k} outputs, got values in "
-                f"[{labels.min()}, {labels.max()}]"
-            )
+        _check_label_range(loss, labels, k)
         onehot = np.zeros((n, k), dtype=dtype)
         onehot[np.arange(n), labels] = 1
         return onehot

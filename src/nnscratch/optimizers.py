@@ -95,9 +95,7 @@ def _descend(p: Parameter, d: np.ndarray, lr: float, state: dict[str, Any]) -> N
     if axpy is not None:
         axpy(-lr)
         return
-    tmp = state.get("_tmp")
-    if tmp is None or tmp.shape != d.shape or tmp.dtype != d.dtype:
-        tmp = _buffer(state, "_tmp", d)
+    tmp = _buffer(state, "_tmp", d)
     np.multiply(d, lr, out=tmp)
     p.data -= tmp
 
