@@ -262,7 +262,7 @@ def test_model_checkpoint_training_state(tmp_path):
         callbacks=[ModelCheckpoint(tmp_path / "c.npz", save_training_state=True)])
     _header, _arrays, training = io.read_checkpoint(tmp_path / "c.npz")
     assert training["epoch"] == 2 and training["iteration"] == 6
-    assert training["optimizer"]["class"] == "Adam"
+    assert training["optimizer"]["class"] == "nnscratch.Adam"
     np.testing.assert_array_equal(training["optimizer"]["state"]["state"][0]["exp_avg"],
                                   model.optimizer.state[0]["exp_avg"])
     assert training["history"]["history"]["loss"] == model.history["loss"]

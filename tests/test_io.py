@@ -48,7 +48,9 @@ def test_file_is_plain_npz_readable_without_pickle(tmp_path):
     trained().save(tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as f:
         header = json.loads(str(f["__nnscratch__"]))
-        assert header["format"] == "nnscratch.Sequential" and header["format_version"] == 1
+        assert header["format"] == "nnscratch.Sequential"
+        assert header["format_version"] == io.FORMAT_VERSION == 2
+        assert header["layers"][0]["class"] == "nnscratch.Dense"
         assert f["layers.0.W"].shape == (2, 16)
 
 

@@ -164,9 +164,10 @@ def test_resume_errors(tmp_path):
     with pytest.raises(ValueError, match="without training state"):
         fit(build("adam"), 2, resume_from=tmp_path / "model.npz")
     model.save_checkpoint(tmp_path / "c.npz")
-    with pytest.raises(ValueError, match=r"checkpoint is for layers \['Dense', 'BatchNorm1D'"):
+    with pytest.raises(ValueError,
+                       match=r"checkpoint is for layers \['nnscratch.Dense', 'nnscratch.BatchNorm1D'"):
         fit(build("adam", dropout=False), 2, resume_from=tmp_path / "c.npz")
-    with pytest.raises(ValueError, match="optimizer is Adam, this model's is SGD"):
+    with pytest.raises(ValueError, match="optimizer is nnscratch.Adam, this model's is nnscratch.SGD"):
         fit(build("sgd_momentum"), 2, resume_from=tmp_path / "c.npz")
     with pytest.raises(ValueError, match="in float32, this model in float64"):
         fit(build("adam", dtype=np.float64), 2, resume_from=tmp_path / "c.npz")

@@ -44,9 +44,14 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from . import schedules
+from ._registry import Registry
 
 if TYPE_CHECKING:
     from .model import Sequential
+
+
+#: Every Callback subclass by public name: checkpoints match saved callback state by it.
+CALLBACK_REGISTRY: Registry[type[Callback]] = Registry("callback")
 
 
 class Callback:
@@ -55,6 +60,10 @@ class Callback:
     model: Sequential
     #: Called after the callbacks without this flag, at every hook.
     runs_last: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        CALLBACK_REGISTRY.register(cls)
 
     def set_model(self, model: Sequential) -> None:
         self.model = model

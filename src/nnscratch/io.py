@@ -25,11 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._registry import class_key
+
 if TYPE_CHECKING:
     from .model import Sequential
 
 FORMAT = "nnscratch.Sequential"
-FORMAT_VERSION = 1
+#: Version 2 names classes by public name (``nnscratch.Dense``); version 1 used bare class
+#: names (``Dense``) and is still read.
+FORMAT_VERSION = 2
 _META_KEY = "__nnscratch__"
 
 
@@ -60,13 +64,13 @@ def model_config(model: Sequential) -> dict[str, Any]:
         "nnscratch_version": __version__,
         "dtype": str(model.dtype),
         "input_shape": list(model.input_shape) if model.input_shape else None,
-        "layers": [{"class": type(layer).__name__, "config": layer.get_config(),
+        "layers": [{"class": class_key(type(layer)), "config": layer.get_config(),
                     "params": [p.name for p in layer.parameters()],
                     "state": sorted(layer.state_arrays())} for layer in model.layers],
         "loss": None if model.loss is None else
-        {"class": type(model.loss).__name__, "config": model.loss.get_config()},
+        {"class": class_key(type(model.loss)), "config": model.loss.get_config()},
         "optimizer": None if model.optimizer is None else
-        {"class": type(model.optimizer).__name__, "config": model.optimizer.get_config()},
+        {"class": class_key(type(model.optimizer)), "config": model.optimizer.get_config()},
         "metrics": model.metric_names if isinstance(model.metric_names, str)
         else [m for m in model.metric_names if isinstance(m, str)],
     }

@@ -11,9 +11,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._registry import Registry
 from .layers.activations import log_softmax, softmax
 
-LOSS_REGISTRY: dict[str, type[Loss]] = {}
+#: Every Loss subclass, by public name (see :mod:`nnscratch._registry`).
+LOSS_REGISTRY: Registry[type[Loss]] = Registry("loss")
 
 
 class Loss:
@@ -24,7 +26,7 @@ class Loss:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        LOSS_REGISTRY[cls.__name__] = cls
+        LOSS_REGISTRY.register(cls)
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         raise NotImplementedError
@@ -321,8 +323,9 @@ def get_loss(loss: str | Loss) -> Loss:
         key = loss.lower()
         if key in _ALIASES:
             return _ALIASES[key]()
-        if loss in LOSS_REGISTRY:
-            return LOSS_REGISTRY[loss]()
+        builtin = LOSS_REGISTRY.by_lower_name().get(key)
+        if builtin is not None:
+            return builtin()
     raise ValueError(
         f"unknown loss {loss!r}; expected a Loss or one of {sorted(_ALIASES)}"
     )

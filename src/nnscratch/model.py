@@ -33,11 +33,18 @@ import numpy as np
 
 from . import metrics as metrics_mod
 from ._dtype import get_default_dtype, resolve_dtype
+from ._registry import class_key
 from ._rng import as_rng
-from .callbacks import Callback, CallbackList, History, LearningRateScheduler
-from .layers.base import Layer, Shape
+from .callbacks import (
+    CALLBACK_REGISTRY,
+    Callback,
+    CallbackList,
+    History,
+    LearningRateScheduler,
+)
+from .layers.base import LAYER_REGISTRY, Layer, Shape
 from .losses import Loss, get_loss
-from .optimizers import Optimizer, get_optimizer
+from .optimizers import OPTIMIZER_REGISTRY, Optimizer, get_optimizer
 from .parameter import Parameter
 from .progress import Progress
 
@@ -517,12 +524,12 @@ class Sequential:
             "epoch": self._epochs_done,
             "iteration": self._iteration,
             "partial_epoch": self._partial_epoch,
-            "optimizer": {"class": type(self.optimizer).__name__,
+            "optimizer": {"class": class_key(type(self.optimizer)),
                           "config": self.optimizer.get_config(),
                           "state": self.optimizer.state_dict()},
             "rng": None if rng is None else rng.bit_generator.state,
             "history": self.history.state_dict(),
-            "callbacks": [{"class": type(cb).__name__, "state": cb.state_dict()}  # type: ignore[attr-defined]
+            "callbacks": [{"class": class_key(type(cb)), "state": cb.state_dict()}  # type: ignore[attr-defined]
                           for cb in stateful],
         }
 
@@ -534,17 +541,18 @@ class Sequential:
         assert self.optimizer is not None
         header, arrays, training = read_checkpoint(path)
         saved = [spec["class"] for spec in header["layers"]]
-        mine = [type(layer).__name__ for layer in self.layers]
-        if saved != mine:
+        mine = [class_key(type(layer)) for layer in self.layers]
+        if len(saved) != len(mine) or not all(
+                LAYER_REGISTRY.means(s, type(layer)) for s, layer in zip(saved, self.layers)):
             raise ValueError(f"{path}: the checkpoint is for layers {saved}, this model has "
                              f"{mine}; build the model the same way before resuming")
         if header.get("dtype") != str(self.dtype):
             raise ValueError(f"{path}: the checkpoint is in {header.get('dtype')}, this model "
                              f"in {self.dtype}")
         opt = training["optimizer"]
-        if opt["class"] != type(self.optimizer).__name__:
+        if not OPTIMIZER_REGISTRY.means(opt["class"], type(self.optimizer)):
             raise ValueError(f"{path}: the checkpoint's optimizer is {opt['class']}, this "
-                             f"model's is {type(self.optimizer).__name__}")
+                             f"model's is {class_key(type(self.optimizer))}")
         mine_cfg = {k: v for k, v in self.optimizer.get_config().items()
                     if k != "learning_rate"}
         saved_cfg = {k: v for k, v in opt["config"].items() if k != "learning_rate"}
@@ -566,7 +574,7 @@ class Sequential:
         used = [False] * len(entries)
         for cb in cbs.stateful():
             for j, entry in enumerate(entries):
-                if not used[j] and entry["class"] == type(cb).__name__:
+                if not used[j] and CALLBACK_REGISTRY.means(entry["class"], type(cb)):
                     cb.load_state_dict(entry["state"])  # type: ignore[attr-defined]
                     used[j] = True
                     break

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from ._blas import Axpy
+from ._registry import Registry
 from .parameter import Parameter
 
-OPTIMIZER_REGISTRY: dict[str, type[Optimizer]] = {}
+OPTIMIZER_REGISTRY: Registry[type[Optimizer]] = Registry("optimizer")
 
 
 def _check_lr(owner: str, learning_rate: float) -> float:
@@ -140,7 +141,7 @@ class Optimizer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        OPTIMIZER_REGISTRY[cls.__name__] = cls
+        OPTIMIZER_REGISTRY.register(cls)
 
     def __init__(
         self,
@@ -761,10 +762,10 @@ def get_optimizer(optimizer: str | Optimizer | None, **kwargs: Any) -> Optimizer
     if isinstance(optimizer, Optimizer):
         return optimizer
     if isinstance(optimizer, str):
-        by_lower = {name.lower(): cls for name, cls in OPTIMIZER_REGISTRY.items()}
+        by_lower = OPTIMIZER_REGISTRY.by_lower_name()
         if optimizer.lower() in by_lower:
             return by_lower[optimizer.lower()](**kwargs)
     raise ValueError(
         f"unknown optimizer {optimizer!r}; expected an Optimizer or one of "
-        f"{sorted(OPTIMIZER_REGISTRY)}"
+        f"{OPTIMIZER_REGISTRY.builtin_names()}"
     )

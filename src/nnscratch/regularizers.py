@@ -29,7 +29,9 @@ from typing import Any
 
 import numpy as np
 
-REGULARIZER_REGISTRY: dict[str, type[Regularizer]] = {}
+from ._registry import Registry, class_key
+
+REGULARIZER_REGISTRY: Registry[type[Regularizer]] = Registry("regularizer")
 
 
 def _coefficient(owner: str, name: str, value: Any) -> float:
@@ -46,7 +48,7 @@ class Regularizer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        REGULARIZER_REGISTRY[cls.__name__] = cls
+        REGULARIZER_REGISTRY.register(cls)
 
     def penalty(self, w: np.ndarray) -> float:
         raise NotImplementedError
@@ -149,14 +151,20 @@ def get_regularizer(spec: str | Regularizer | dict[str, Any] | None) -> Regulari
     description ``{"class": "L2", "config": {"l2": 0.001}}``."""
     if spec is None or isinstance(spec, Regularizer):
         return spec
-    by_lower = {name.lower(): cls for name, cls in REGULARIZER_REGISTRY.items()}
+    by_lower = REGULARIZER_REGISTRY.by_lower_name()
     if isinstance(spec, str) and spec.lower() in by_lower:
         return by_lower[spec.lower()]()
-    if isinstance(spec, dict) and str(spec.get("class", "")).lower() in by_lower:
-        return by_lower[str(spec["class"]).lower()](**spec.get("config", {}))
+    if isinstance(spec, dict):
+        name = spec.get("class")
+        cls = REGULARIZER_REGISTRY.get(name) if isinstance(name, str) else None
+        if cls is None and isinstance(name, str):
+            cls = by_lower.get(name.lower())
+        config = spec.get("config", {})
+        if cls is not None and isinstance(config, dict):
+            return cls(**config)
     raise ValueError(
         f"unknown regularizer {spec!r}; expected a Regularizer, None or one of "
-        f"{sorted(REGULARIZER_REGISTRY)}"
+        f"{REGULARIZER_REGISTRY.builtin_names()}"
     )
 
 
@@ -164,4 +172,4 @@ def to_config(reg: Regularizer | None) -> dict[str, Any] | None:
     """The JSON-able description :func:`get_regularizer` rebuilds from."""
     if reg is None:
         return None
-    return {"class": type(reg).__name__, "config": reg.get_config()}
+    return {"class": class_key(type(reg)), "config": reg.get_config()}

@@ -43,7 +43,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-SCHEDULE_REGISTRY: dict[str, type[Schedule]] = {}
+from ._registry import Registry, class_key
+
+SCHEDULE_REGISTRY: Registry[type[Schedule]] = Registry("schedule")
 
 
 def _number(owner: str, name: str, value: Any) -> float:
@@ -77,7 +79,7 @@ class Schedule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        SCHEDULE_REGISTRY[cls.__name__] = cls
+        SCHEDULE_REGISTRY.register(cls)
 
     def __init__(self, learning_rate: float | None = None, unit: str = "epoch") -> None:
         owner = type(self).__name__
@@ -125,11 +127,12 @@ class Schedule:
 
     def state_dict(self) -> dict[str, Any]:
         """What resuming needs: the base rate and the last ``t`` asked for."""
-        return {"class": type(self).__name__, "base_lr": self.base_lr, "last_t": self.last_t}
+        return {"class": class_key(type(self)), "base_lr": self.base_lr, "last_t": self.last_t}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if state.get("class", type(self).__name__) != type(self).__name__:
-            raise ValueError(f"{self}: saved state is for {state['class']}")
+        saved = state.get("class", class_key(type(self)))
+        if not SCHEDULE_REGISTRY.means(saved, type(self)):
+            raise ValueError(f"{self}: saved state is for {saved!r}")
         self.base_lr = None if state["base_lr"] is None else float(state["base_lr"])
         self.last_t = int(state["last_t"])
 
@@ -467,10 +470,10 @@ def get_schedule(schedule: str | Schedule | None, **kwargs: Any) -> Schedule:
     if isinstance(schedule, Schedule):
         return schedule
     if isinstance(schedule, str):
-        by_lower = {name.lower(): cls for name, cls in SCHEDULE_REGISTRY.items()}
+        by_lower = SCHEDULE_REGISTRY.by_lower_name()
         if schedule.lower() in by_lower:
             return by_lower[schedule.lower()](**kwargs)
     raise ValueError(
         f"unknown schedule {schedule!r}; expected a Schedule or one of "
-        f"{sorted(SCHEDULE_REGISTRY)}"
+        f"{SCHEDULE_REGISTRY.builtin_names()}"
     )

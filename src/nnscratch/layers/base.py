@@ -7,8 +7,9 @@ A layer is a function ``y = f(x; θ)`` with a hand-written derivative:
   and returns dL/dx;
 * ``parameters()`` lists the layer's :class:`~nnscratch.parameter.Parameter` objects.
 
-Layers register themselves by class name so that a saved model can be rebuilt from its
-JSON description (see :mod:`nnscratch.io`).
+Layers register themselves under a public name (``nnscratch.Dense``; a user's layer under
+its module and name) so that a saved model can be rebuilt from its JSON description (see
+:mod:`nnscratch.io` and :mod:`nnscratch._registry`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._registry import Registry
 from ..parameter import Parameter
 from ..regularizers import to_config
 
-#: Every Layer subclass, by class name; used to rebuild saved models.
-LAYER_REGISTRY: dict[str, type[Layer]] = {}
+#: Every Layer subclass, by public name; used to rebuild saved models.
+LAYER_REGISTRY: Registry[type[Layer]] = Registry("layer")
 
 Shape = tuple[int | None, ...]
 
@@ -43,7 +45,7 @@ class Layer:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("_registered", True):  # not inherited: subclasses register
-            LAYER_REGISTRY[cls.__name__] = cls
+            LAYER_REGISTRY.register(cls)
 
     # -- the protocol --------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
