@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._atomic import open_temporary, remove_stale_temporaries
 from ._registry import class_key
 
 if TYPE_CHECKING:
@@ -38,10 +38,18 @@ _META_KEY = "__nnscratch__"
 
 
 def atomic_savez(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Path:
-    """``np.savez`` to ``path`` through a temporary file and an atomic rename."""
+    """``np.savez`` to ``path`` through a temporary file and an atomic rename.
+
+    The file gets the permissions of any new file (``0o666`` less the umask: ``0o644``
+    under umask 022). The temporary beside it, ``.NAME.HOST.PID.RANDOM.tmp``, names its
+    writer, so a save killed midway leaves nothing for good: the next save of ``path``
+    removes the temporaries of writers on this host that no longer run, never a live
+    one's (two processes may save the same path at once; the last rename wins).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temporaries(path)
+    fd, tmp = open_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)  # type: ignore[arg-type]

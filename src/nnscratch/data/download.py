@@ -89,16 +89,18 @@ def download_file(
         (an OSError) when every mirror failed; the message lists each URL's error.
     """
     import hashlib
-    import tempfile
+
+    from .._atomic import open_temporary, remove_stale_temporaries
 
     dest = Path(dest)
     url_list = [urls] if isinstance(urls, str) else list(urls)
     if not url_list:
         raise ValueError("urls must name at least one URL")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(dest, ".part")
     failures: list[str] = []
     for url in url_list:
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+        fd, tmp_name = open_temporary(dest, ".part")
         try:
             digest = hashlib.sha256()
             with os.fdopen(fd, "wb") as out:
