@@ -18,7 +18,8 @@ from . import (
     regularizers,
     schedules,
 )
-from ._dtype import get_default_dtype, set_default_dtype
+from ._dtype import default_dtype, get_default_dtype, set_default_dtype
+from ._rng import manual_seed
 from .callbacks import (
     Callback,
     CSVLogger,
@@ -136,6 +137,7 @@ __all__ = [
     "confusion_matrix",
     "data",
     "datasets",
+    "default_dtype",
     "flatten",
     "get_activation",
     "get_default_dtype",
@@ -152,6 +154,7 @@ __all__ = [
     "losses",
     "make_spirals",
     "make_xor",
+    "manual_seed",
     "metrics",
     "normalize",
     "one_hot",
