@@ -83,20 +83,30 @@ def test_adaptive_first_steps():
     np.testing.assert_allclose(one_step(AdamW(0.1, weight_decay=0.5), [2.0], [0.0]), [1.9])
 
 
-@pytest.mark.parametrize("make", [
-    lambda: SGD(0.1, weight_decay=0.5),
-    lambda: AdaGrad(0.1, weight_decay=0.5),
-    lambda: RMSProp(0.1, weight_decay=0.5),
-    lambda: Adam(0.1, weight_decay=0.5),
-    lambda: AdamW(0.1, weight_decay=0.5),
-])
-def test_weight_decay_skips_unregularized(make):
-    """Biases (regularize=False) take exactly the step they would take without decay."""
+DECAYING = [SGD, AdaGrad, RMSProp, Adam, AdamW]
+
+
+@pytest.mark.parametrize("cls", DECAYING, ids=[c.__name__ for c in DECAYING])
+def test_weight_decay_applies_to_biases_by_default(cls):
+    """As in torch.optim and Keras, a bias (regularize=False) decays exactly like a weight
+    holding the same values."""
+    w, b = param([1.0, -2.0]), param([1.0, -2.0], regularize=False)
+    opt = cls(0.1, weight_decay=0.5).bind([w, b])
+    for _ in range(3):
+        for p in (w, b):
+            p.grad[...] = [0.3, 0.1]
+        opt.step()
+    np.testing.assert_array_equal(b.data, w.data)
+
+
+@pytest.mark.parametrize("cls", DECAYING, ids=[c.__name__ for c in DECAYING])
+def test_exclude_bias_and_norm_skips_unregularized(cls):
+    """With the switch on, biases (regularize=False) take exactly the step they would take
+    without decay, weights still decay, and the setting survives get_config."""
     w, b = param([1.0, -2.0]), param([1.0, -2.0], regularize=False)
     ref = param([1.0, -2.0])
-    opt, plain = make().bind([w, b]), make()
-    plain.weight_decay = 0.0
-    plain.bind([ref])
+    opt = cls(0.1, weight_decay=0.5, exclude_bias_and_norm=True).bind([w, b])
+    plain = cls(0.1, weight_decay=0.0).bind([ref])
     for _ in range(3):
         for p in (w, b, ref):
             p.grad[...] = [0.3, 0.1]
@@ -104,6 +114,11 @@ def test_weight_decay_skips_unregularized(make):
         plain.step()
     np.testing.assert_array_equal(b.data, ref.data)
     assert not np.array_equal(w.data, ref.data)
+    assert opt.get_config()["exclude_bias_and_norm"] is True
+    assert cls(**opt.get_config()).exclude_bias_and_norm is True
+    with pytest.raises(TypeError, match=f"{cls.__name__}: exclude_bias_and_norm must be "
+                                        "True or False, got 'yes'"):
+        cls(exclude_bias_and_norm="yes")
 
 
 # -- in place, float32, reused buffers -------------------------------------------------------

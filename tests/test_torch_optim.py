@@ -1,5 +1,8 @@
 """Optimizers against ``torch.optim``: the same 5-7-3 tanh MLP, the same initial weights
-and the same batches, 20 steps, float64; every weight must agree to < 1e-9 (relative)."""
+(non-zero biases) and the same batches, 20 steps, float64; every weight and bias must
+agree to < 1e-9 (relative). Weight decay applies to the biases too, as in torch's single
+parameter group; with ``exclude_bias_and_norm=True`` torch gets a bias group with
+``weight_decay=0``."""
 
 from __future__ import annotations
 
@@ -51,10 +54,12 @@ class Pair:
     def params(self) -> list:
         return [p for layer in self.layers for p in layer.parameters()]
 
-    def torch_groups(self, **group: Any) -> list[dict[str, Any]]:
-        """Weights decay, biases do not (nnscratch's ``regularize`` convention)."""
+    def torch_groups(self, exclude_bias: bool = False) -> list[dict[str, Any]]:
+        """One group (every parameter decays), or weights and a bias group without decay."""
         weights = [self.net[0].weight, self.net[2].weight]
         biases = [self.net[0].bias, self.net[2].bias]
+        if not exclude_bias:
+            return [{"params": weights + biases}]
         return [{"params": weights}, {"params": biases, "weight_decay": 0.0}]
 
     def backward(self, grad_scale: float = 1.0, copy_grads: bool = False) -> None:
@@ -91,7 +96,7 @@ def run_both(
     pair = Pair(torch)
     params = pair.params()
     ours.bind(params)
-    ref = make_ref(pair.torch_groups())
+    ref = make_ref(pair.torch_groups(ours.exclude_bias_and_norm))
     worst = 0.0
     for _ in range(STEPS):
         ours.zero_grad()
@@ -151,6 +156,20 @@ CASES: list[tuple[str, Any, Any]] = [
      lambda t, g: t.optim.AdamW(g, lr=0.05, foreach=False)),
     ("adamw-amsgrad-wd", lambda: AdamW(0.05, amsgrad=True, weight_decay=0.3),
      lambda t, g: t.optim.AdamW(g, lr=0.05, amsgrad=True, weight_decay=0.3, foreach=False)),
+    # the switch that leaves biases out: torch's second group with weight_decay=0
+    ("sgd-nesterov-wd-exclude", lambda: SGD(0.05, momentum=0.7, nesterov=True,
+                                            weight_decay=0.1, exclude_bias_and_norm=True),
+     lambda t, g: t.optim.SGD(g, lr=0.05, momentum=0.7, nesterov=True, weight_decay=0.1,
+                              foreach=False)),
+    ("adam-wd-exclude", lambda: Adam(0.05, weight_decay=0.1, exclude_bias_and_norm=True),
+     lambda t, g: t.optim.Adam(g, lr=0.05, weight_decay=0.1, foreach=False)),
+    ("adamw-exclude", lambda: AdamW(0.05, weight_decay=0.3, exclude_bias_and_norm=True),
+     lambda t, g: t.optim.AdamW(g, lr=0.05, weight_decay=0.3, foreach=False)),
+    ("rmsprop-wd-exclude", lambda: RMSProp(0.01, weight_decay=0.05,
+                                            exclude_bias_and_norm=True),
+     lambda t, g: t.optim.RMSprop(g, lr=0.01, alpha=0.9, weight_decay=0.05, foreach=False)),
+    ("adagrad-wd-exclude", lambda: AdaGrad(0.1, weight_decay=0.05, exclude_bias_and_norm=True),
+     lambda t, g: t.optim.Adagrad(g, lr=0.1, weight_decay=0.05, foreach=False)),
 ]
 
 

@@ -13,9 +13,11 @@ Common behaviour
 ----------------
 * Updates are in place (``p.data`` is never rebound) and stay in the parameter's dtype:
   in float32 every temporary is float32 and is allocated once per parameter, then reused.
-* ``weight_decay`` applies only to parameters with ``p.regularize`` true (weights, not
-  biases or normalisation parameters). In PyTorch this is two parameter groups, one with
-  ``weight_decay=0``.
+* ``weight_decay`` applies to every parameter, biases and normalisation parameters
+  included, as in ``torch.optim`` and Keras. ``exclude_bias_and_norm=True`` leaves out
+  the parameters with ``p.regularize`` false (biases, BatchNorm's γ and β): PyTorch's
+  recipe of a second parameter group with ``weight_decay=0``, Keras'
+  ``exclude_from_weight_decay``.
 * ``clipvalue`` clamps every gradient entry to ``[-clipvalue, clipvalue]`` (like
   ``torch.nn.utils.clip_grad_value_``); ``clipnorm`` then rescales all gradients together
   so that their global L2 norm is at most ``clipnorm`` (like
@@ -32,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from ._blas import Axpy
+from ._checks import check_bool
+from ._checks import check_number as _check_number
 from ._registry import Registry
 from .parameter import Parameter
 
@@ -44,29 +48,6 @@ def _check_lr(owner: str, learning_rate: float) -> float:
     if not (np.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"{owner}: learning_rate must be > 0, got {learning_rate!r}")
     return float(learning_rate)
-
-
-def _check_number(
-    owner: str,
-    name: str,
-    value: float,
-    lo: float = 0.0,
-    hi: float = math.inf,
-    lo_open: bool = False,
-    hi_open: bool = True,
-) -> float:
-    """``value`` as a float, or a ValueError naming the argument, the range and the value."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    v = float(value)
-    below = v <= lo if lo_open else v < lo
-    above = v >= hi if hi_open else v > hi
-    if math.isnan(v) or below or above:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        hi_txt = "inf" if math.isinf(hi) else f"{hi:g}"
-        raise ValueError(f"{owner}: {name} must be in {left}{lo:g}, {hi_txt}{right}, got {value!r}")
-    return v
 
 
 def _check_clip(owner: str, name: str, value: float | None) -> float | None:
@@ -218,12 +199,16 @@ class Optimizer:
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    #: Leave parameters with ``p.regularize`` false out of ``weight_decay``; set by the
+    #: constructors of the optimizers that take ``weight_decay``.
+    exclude_bias_and_norm = False
+
     def _decayed(
         self, p: Parameter, grad: np.ndarray, state: dict[str, Any], weight_decay: float
     ) -> np.ndarray:
         """``grad + weight_decay · p`` (L2 coupled into the gradient) in a reused buffer,
         or ``grad`` itself when there is no decay for ``p``."""
-        if weight_decay == 0 or not p.regularize:
+        if weight_decay == 0 or (self.exclude_bias_and_norm and not p.regularize):
             return grad
         g = _buffer(state, "_grad", grad)
         np.multiply(p.data, weight_decay, out=g)
@@ -300,9 +285,12 @@ class SGD(Optimizer):
     nesterov : bool, default False
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
     weight_decay : float >= 0, default 0
-        L2 penalty λ added to the gradient (weights only; see the module notes).
+        L2 penalty λ added to the gradient, for every parameter (see the module notes).
     dampening : float in [0, 1], default 0
         Dampening τ of the momentum's gradient term.
+    exclude_bias_and_norm : bool, default False
+        Leave biases and normalisation parameters (``p.regularize`` false) out of
+        ``weight_decay``.
     clipnorm, clipvalue : float or None
         Gradient clipping (see :class:`Optimizer`).
 
@@ -342,9 +330,12 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
+        exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
         name = type(self).__name__
+        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
+                                                exclude_bias_and_norm)
         self.momentum = _check_number(name, "momentum", momentum, 0.0, 1.0)
         self.weight_decay = _check_number(name, "weight_decay", weight_decay)
         self.dampening = _check_number(name, "dampening", dampening, 0.0, 1.0, hi_open=False)
@@ -357,7 +348,8 @@ class SGD(Optimizer):
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
         mu = self.momentum
-        if mu == 0 and (self.weight_decay == 0 or not p.regularize):
+        if mu == 0 and (self.weight_decay == 0
+                        or (self.exclude_bias_and_norm and not p.regularize)):
             # plain SGD, the hot path of most training runs: none of the machinery below
             _descend(p, grad, self._lr, state)
             return
@@ -391,6 +383,7 @@ class SGD(Optimizer):
             "nesterov": self.nesterov,
             "weight_decay": self.weight_decay,
             "dampening": self.dampening,
+            "exclude_bias_and_norm": self.exclude_bias_and_norm,
         }
 
 
@@ -408,7 +401,10 @@ class AdaGrad(Optimizer):
     lr_decay : float >= 0, default 0
         Learning-rate decay κ as in ``torch.optim.Adagrad``.
     weight_decay : float >= 0, default 0
-        L2 penalty λ added to the gradient (weights only).
+        L2 penalty λ added to the gradient, for every parameter.
+    exclude_bias_and_norm : bool, default False
+        Leave biases and normalisation parameters (``p.regularize`` false) out of
+        ``weight_decay``.
     clipnorm, clipvalue : float or None
         Gradient clipping (see :class:`Optimizer`).
 
@@ -439,9 +435,12 @@ class AdaGrad(Optimizer):
         weight_decay: float = 0.0,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
+        exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
         name = type(self).__name__
+        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
+                                                exclude_bias_and_norm)
         self.eps = _check_number(name, "eps", eps)
         self.initial_accumulator_value = _check_number(
             name, "initial_accumulator_value", initial_accumulator_value
@@ -472,6 +471,7 @@ class AdaGrad(Optimizer):
             "initial_accumulator_value": self.initial_accumulator_value,
             "lr_decay": self.lr_decay,
             "weight_decay": self.weight_decay,
+            "exclude_bias_and_norm": self.exclude_bias_and_norm,
         }
 
 
@@ -493,7 +493,10 @@ class RMSProp(Optimizer):
     centered : bool, default False
         Divide by an estimate of the gradient's standard deviation instead of its RMS.
     weight_decay : float >= 0, default 0
-        L2 penalty λ added to the gradient (weights only).
+        L2 penalty λ added to the gradient, for every parameter.
+    exclude_bias_and_norm : bool, default False
+        Leave biases and normalisation parameters (``p.regularize`` false) out of
+        ``weight_decay``.
     clipnorm, clipvalue : float or None
         Gradient clipping (see :class:`Optimizer`).
 
@@ -532,9 +535,12 @@ class RMSProp(Optimizer):
         weight_decay: float = 0.0,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
+        exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
         name = type(self).__name__
+        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
+                                                exclude_bias_and_norm)
         self.rho = _check_number(name, "rho", rho, 0.0, 1.0)
         self.eps = _check_number(name, "eps", eps)
         self.momentum = _check_number(name, "momentum", momentum, 0.0, 1.0)
@@ -592,6 +598,7 @@ class RMSProp(Optimizer):
             "momentum": self.momentum,
             "centered": self.centered,
             "weight_decay": self.weight_decay,
+            "exclude_bias_and_norm": self.exclude_bias_and_norm,
         }
 
 
@@ -610,8 +617,11 @@ class Adam(Optimizer):
     amsgrad : bool, default False
         Divide by the running maximum of the second moment (AMSGrad).
     weight_decay : float >= 0, default 0
-        L2 penalty λ added to the gradient (weights only). For decoupled weight decay use
-        :class:`AdamW`.
+        L2 penalty λ added to the gradient, for every parameter. For decoupled weight
+        decay use :class:`AdamW`.
+    exclude_bias_and_norm : bool, default False
+        Leave biases and normalisation parameters (``p.regularize`` false) out of
+        ``weight_decay``.
     clipnorm, clipvalue : float or None
         Gradient clipping (see :class:`Optimizer`).
 
@@ -656,9 +666,12 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
+        exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
         name = type(self).__name__
+        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
+                                                exclude_bias_and_norm)
         self.beta1 = _check_number(name, "beta1", beta1, 0.0, 1.0)
         self.beta2 = _check_number(name, "beta2", beta2, 0.0, 1.0)
         self.eps = _check_number(name, "eps", eps)
@@ -669,7 +682,7 @@ class Adam(Optimizer):
         lr, b1, b2 = self.learning_rate, self.beta1, self.beta2
         if self._decoupled:
             g = grad
-            if self.weight_decay != 0 and p.regularize:
+            if self.weight_decay != 0 and (p.regularize or not self.exclude_bias_and_norm):
                 p.data *= 1.0 - lr * self.weight_decay  # θ ← θ (1 − η λ)
         else:
             g = self._decayed(p, grad, state, self.weight_decay)
@@ -710,6 +723,7 @@ class Adam(Optimizer):
             "eps": self.eps,
             "amsgrad": self.amsgrad,
             "weight_decay": self.weight_decay,
+            "exclude_bias_and_norm": self.exclude_bias_and_norm,
         }
 
 
@@ -726,7 +740,7 @@ class AdamW(Adam):
 
         θ ← θ (1 − η λ)
 
-    Only parameters with ``p.regularize`` true decay (not biases).
+    Every parameter decays, biases included, unless ``exclude_bias_and_norm=True``.
 
     References
     ----------
@@ -750,9 +764,10 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
+        exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, beta1, beta2, eps, amsgrad, weight_decay,
-                         clipnorm, clipvalue)
+                         clipnorm, clipvalue, exclude_bias_and_norm)
 
 
 def get_optimizer(optimizer: str | Optimizer | None, **kwargs: Any) -> Optimizer:
