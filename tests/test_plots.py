@@ -84,3 +84,27 @@ def test_missing_matplotlib_says_which_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"pip install 'nnscratch\[plot\]'"):
         plots.plot_cost([1.0, 0.5])
+
+
+@pytest.mark.parametrize("n_epochs", [1, 2, 3, 7])
+def test_short_runs_show_markers_and_whole_epoch_ticks(n_epochs, tmp_path):
+    # one epoch is one point: without a marker the panel is blank
+    hist = {"loss": list(np.linspace(1.0, 0.5, n_epochs)),
+            "val_loss": list(np.linspace(1.1, 0.6, n_epochs))}
+    fig = plots.plot_history(hist, tmp_path / "h.png")
+    ax = fig.axes[0]
+    for line in ax.get_lines():
+        assert line.get_marker() == "o" and line.get_markersize() > 0
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, n_epochs + 1))
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    (cost_line,) = plots.plot_cost([0.7] * n_epochs).axes[0].get_lines()
+    assert cost_line.get_marker() == "o"
+    plt.close("all")
+
+
+def test_long_runs_are_drawn_as_plain_lines():
+    fig = plots.plot_history({"loss": list(np.linspace(1.0, 0.1, 100))})
+    assert fig.axes[0].get_lines()[0].get_marker() in ("", "None")
+    plt.close("all")

@@ -27,6 +27,15 @@ def _pyplot() -> Any:
     return plt
 
 
+# below this many points a curve gets markers: one or a few points drawn as a bare line
+# are invisible (a 1-epoch run is a single point)
+_MARKERS_BELOW = 30
+
+
+def _marker(n_points: int) -> str:
+    return "o" if n_points < _MARKERS_BELOW else ""
+
+
 def _finish(fig: Any, path: str | os.PathLike[str] | None) -> Any:
     """Lay out, and when ``path`` is given save as PNG and release the figure.
 
@@ -40,6 +49,22 @@ def _finish(fig: Any, path: str | os.PathLike[str] | None) -> Any:
         fig.savefig(path, dpi=110)
         _pyplot().close(fig)
     return fig
+
+
+def _whole_number_ticks(ax: Any, xs: np.ndarray) -> None:
+    """Tick the x axis at whole numbers only: epochs and iterations have no halves.
+
+    A few points get a tick each (a single point also a window around it, where
+    matplotlib would zoom in to fractions); more get matplotlib's integer ticks.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    if len(xs) <= 10:
+        ax.set_xticks(xs)
+        if len(xs) == 1:
+            ax.set_xlim(xs[0] - 1, xs[0] + 1)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def plot_cost(
@@ -75,7 +100,10 @@ def plot_cost(
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, values in curves.items():
         ys = np.asarray(values, dtype=float)
-        ax.plot(np.arange(len(ys)) * every, ys, label=label or None, linewidth=1.6)
+        ax.plot(np.arange(len(ys)) * every, ys, label=label or None, linewidth=1.6,
+                marker=_marker(len(ys)), markersize=4)
+    longest = max(len(values) for values in curves.values())
+    _whole_number_ticks(ax, np.arange(longest) * every)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if log_scale:
         ax.set_yscale("log")
@@ -90,7 +118,8 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None,
     """Loss and each metric per epoch, training and validation side by side.
 
     ``history`` is a :class:`~nnscratch.callbacks.History`, a model (its ``.history``) or a
-    dict of lists like Keras' ``History.history``.
+    dict of lists like Keras' ``History.history``. Short runs get a marker on every
+    epoch (a 1-epoch run is one point) and the epoch axis is ticked at whole epochs.
     """
     plt = _pyplot()
     hist = getattr(history, "history", history)
@@ -101,10 +130,14 @@ def plot_history(history: Any, path: str | os.PathLike[str] | None = None,
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.0), squeeze=False)
     for ax, name in zip(axes[0], names):
         epochs = np.arange(1, len(hist[name]) + 1)
-        ax.plot(epochs, hist[name], label="train", linewidth=1.6)
+        marker = _marker(len(epochs))
+        ax.plot(epochs, hist[name], label="train", linewidth=1.6, marker=marker,
+                markersize=4)
         if f"val_{name}" in hist:
-            ax.plot(epochs, hist[f"val_{name}"], label="validation", linewidth=1.6)
+            ax.plot(epochs, hist[f"val_{name}"], label="validation", linewidth=1.6,
+                    marker=marker, markersize=4)
         ax.set(xlabel="epoch", ylabel=name, title=name)
+        _whole_number_ticks(ax, epochs)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
