@@ -32,7 +32,14 @@ from typing import Any
 import numpy as np
 
 from . import metrics as metrics_mod
+from ._checks import check_int
 from ._dtype import get_default_dtype, resolve_dtype
+from ._fit_checks import (
+    batching,
+    check_fit_arguments,
+    check_probability_targets,
+    layer_input_shapes,
+)
 from ._registry import class_key
 from ._rng import as_rng
 from .callbacks import (
@@ -40,7 +47,6 @@ from .callbacks import (
     Callback,
     CallbackList,
     History,
-    LearningRateScheduler,
 )
 from .layers.base import LAYER_REGISTRY, Layer, Shape
 from .losses import Loss, get_loss
@@ -59,6 +65,11 @@ class Sequential:
     dtype : float32 or float64, optional
         Convert every layer's parameters to this dtype. By default the layers keep the
         dtype they were made in (float32 unless :func:`nnscratch.set_default_dtype`).
+        Converting keeps the float32 rounding of float32-initialised weights; to start
+        from float64 draws, build the layers in float64::
+
+            with nn.default_dtype(np.float64):
+                model = Sequential(Dense(784, 128), ReLU(), Dense(128, 10))
 
     Attributes
     ----------
@@ -257,8 +268,13 @@ class Sequential:
         lr_schedule: Any = None,
         verbose: int = 1,
         resume_from: str | os.PathLike[str] | None = None,
+        drop_last: bool = False,
     ) -> Sequential:
         """Train by gradient descent. Returns self, so calls chain.
+
+        Every argument and array is checked before the first step (types, ranges, the
+        shapes of ``x`` and of ``validation_data`` against the layers, targets against
+        the loss), and an error names the argument.
 
         Parameters
         ----------
@@ -274,15 +290,18 @@ class Sequential:
             a restart. Otherwise each call trains ``epochs`` more epochs.
         batch_size : int or None
             ``None``: full-batch gradient descent (one step per epoch); ``1``: stochastic
-            gradient descent; otherwise mini-batches, the last partial one kept.
+            gradient descent; otherwise mini-batches, the last partial one kept unless
+            ``drop_last``.
         learning_rate : float, optional
             Overrides the optimizer's learning rate.
         shuffle : bool
             Reshuffle the samples every epoch (mini-batch and stochastic modes).
-        seed : Generator, int or None
+        seed : Generator, int >= 0 or None
             Seeds the shuffling: the same seed gives the same batches, and with seeded
             layers (``Dense(..., rng=0)``, ``Dropout(p, rng=1)``) bit-identical weights
-            and history on the same machine.
+            and history on the same machine. None: drawn from the library generator
+            after :func:`nnscratch.manual_seed` (which also covers unseeded layers),
+            else fresh.
         validation_data : (x_val, y_val), optional
             Evaluated after every epoch, in evaluation mode (``val_loss``,
             ``val_accuracy``, ...).
@@ -310,55 +329,40 @@ class Sequential:
             ``seed`` and ``learning_rate`` are then overridden by the saved ones. The
             model must be built and compiled the same way; the continued run gives
             bit-for-bit the weights of an uninterrupted one.
+        drop_last : bool, default False
+            Drop each epoch's last batch when it is smaller than ``batch_size`` (PyTorch
+            ``DataLoader``'s name). A model with BatchNorm cannot train on a one-sample
+            batch, and ``fit`` refuses one before training, suggesting this.
 
         Raises
         ------
+        TypeError
+            An argument of the wrong kind (``validation_split='0.1'``, ``callbacks=5``,
+            complex ``x``).
         ValueError
-            Bad arguments, mismatched lengths, non-finite inputs, labels out of range, a
-            checkpoint for another architecture or optimizer.
+            Bad values, mismatched lengths or shapes, non-finite inputs, labels out of
+            range, target rows that are not probabilities for a cross-entropy loss, a
+            one-sample batch for BatchNorm, a checkpoint for another architecture or
+            optimizer.
         FloatingPointError
             The loss became NaN or infinite (names the epoch and the batch), unless a
             callback (:class:`~nnscratch.callbacks.TerminateOnNaN`) stops training.
         """
         if self.loss is None or self.optimizer is None:
             raise RuntimeError("Sequential.fit(): call use(loss, optimizer) before fit()")
-        _check_positive_int("epochs", epochs)
-        if batch_size is not None:
-            _check_positive_int("batch_size", batch_size)
+        cb_items = check_fit_arguments(epochs, batch_size, shuffle, validation_split,
+                                       callbacks, lr_schedule, verbose, drop_last)
+        rng = as_rng(seed, "fit", "seed")
+        x, y, validation_data = self._fit_arrays(x, y, validation_data, validation_split)
+        n = len(x)
+        bs, n_batches = batching(self.layers, x.shape[1:], n, batch_size, drop_last)
         if learning_rate is not None:
             self.optimizer.learning_rate = learning_rate
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
-        x = self._as_input(x, "x")
-        y = self._as_target(y, len(x), "y")
-        if validation_split:
-            n_val = round(len(x) * validation_split)
-            if n_val == 0 or n_val == len(x):
-                raise ValueError(f"fit: validation_split={validation_split} leaves "
-                                 f"{len(x) - n_val} training and {n_val} validation samples")
-            if validation_data is not None:
-                raise ValueError("fit: give validation_data or validation_split, not both")
-            validation_data = (x[-n_val:], y[-n_val:])
-            x, y = x[:-n_val], y[:-n_val]
-        if validation_data is not None:
-            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
-            x_val = self._as_input(validation_data[0], "validation_data x")
-            y_val = self._as_target(validation_data[1], len(x_val), "validation_data y")
         self.input_shape = tuple(x.shape[1:])
         metric_fns = self._metric_functions(y)
         self._has_validation = validation_data is not None
-
-        n = len(x)
-        bs = n if batch_size is None else min(batch_size, n)
-        n_batches = -(-n // bs)
-        rng = as_rng(seed)
-        full_batch = n_batches == 1
-        cb_items: list[Callback] = [self.history]
-        if lr_schedule is not None:
-            cb_items.append(lr_schedule if isinstance(lr_schedule, LearningRateScheduler)
-                            else LearningRateScheduler(lr_schedule))
-        cbs = CallbackList([*cb_items, *(callbacks or [])], self)
+        full_batch = bs == n  # one step per epoch, on the samples in their order
+        cbs = CallbackList([self.history, *cb_items], self)
         self._callbacks = cbs
         self.stop_training = False
         if resume_from is not None:
@@ -453,12 +457,12 @@ class Sequential:
                                          **{k: v / seen for k, v in metric_sums.items()}})
                 if self.stop_training:
                     break
-            self._partial_epoch = seen < n
+            self._partial_epoch = seen < n_batches * bs if drop_last else seen < n
             denom = seen or 1
             logs = {"loss": loss_sum / denom if seen else float("nan"),
                     **{k: v / denom for k, v in metric_sums.items()}}
             if validation_data is not None:
-                val = self.evaluate(x_val, y_val)
+                val = self.evaluate(*validation_data)
                 self.train()
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = self.optimizer.learning_rate
@@ -711,10 +715,39 @@ class Sequential:
             return None
         return shape
 
+    def _fit_arrays(self, x: Any, y: Any, validation_data: Any, validation_split: float
+                    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """fit's training and validation arrays, checked and split: x, y, (x_val, y_val)."""
+        x = self._as_input(x, "x")
+        y = self._as_target(y, len(x), "y")
+        layer_input_shapes(self.layers, x.shape[1:], "x")
+        if validation_split:
+            n_val = round(len(x) * validation_split)
+            if n_val == 0 or n_val == len(x):
+                raise ValueError(f"fit: validation_split={validation_split} leaves "
+                                 f"{len(x) - n_val} training and {n_val} validation samples")
+            if validation_data is not None:
+                raise ValueError("fit: give validation_data or validation_split, not both")
+            return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+        if validation_data is None:
+            return x, y, None
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise TypeError("fit: validation_data must be a pair (x_val, y_val), got "
+                            f"{type(validation_data).__name__}")
+        x_val = self._as_input(validation_data[0], "validation_data x")
+        y_val = self._as_target(validation_data[1], len(x_val), "validation_data y")
+        layer_input_shapes(self.layers, x_val.shape[1:], "validation_data x")
+        if y_val.ndim == y.ndim and y_val.shape[1:] != y.shape[1:]:
+            raise ValueError(f"fit: validation_data y has targets of shape {y_val.shape[1:]},"
+                             f" y has {y.shape[1:]}")
+        return x, y, (x_val, y_val)
+
     def _as_input(self, x: Any, name: str, check_finite: bool = True) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim == 0:
             raise ValueError(f"{name} must be an array of samples, got a scalar")
+        if np.iscomplexobj(x):
+            raise TypeError(f"{name} must be real, got complex dtype {x.dtype}")
         if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
             raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
         if len(x) == 0:
@@ -738,7 +771,8 @@ class Sequential:
         elif y.dtype == bool:
             y = y.astype(self.dtype)
         elif not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"{name} must be numeric, got dtype {y.dtype}")
+            raise ValueError(f"{name} must be real numbers, got dtype {y.dtype}")
+        check_probability_targets(self.loss, y, name)
         out = self._output_shape_or_none()
         k = out[-1] if out and len(out) == 1 else None
         if k is not None and k > 1 and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
@@ -802,8 +836,7 @@ def _guess_input_shape(layer: Layer) -> Shape | None:
 
 
 def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_int("", name, value)
 
 
 def _check_finite(x: np.ndarray, name: str, offset: int = 0) -> None:

@@ -1,0 +1,145 @@
+"""What ``Sequential.fit`` checks before its first step, kept apart from the training loop.
+
+Each check names the argument, the rule and the value given, so that a mistake shows up
+at once and in the user's words (``fit: validation_split must be a number, got '0.1'``)
+rather than as an internal error in the middle of an epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._checks import check_bool, check_int, check_number
+from .callbacks import Callback, LearningRateScheduler
+from .layers.base import Layer, Shape
+from .layers.norm import _BatchNorm
+
+
+def check_fit_arguments(epochs: Any, batch_size: Any, shuffle: Any, validation_split: Any,
+                        callbacks: Any, lr_schedule: Any, verbose: Any, drop_last: Any
+                        ) -> list[Callback]:
+    """Check fit's scalar arguments; returns the callbacks to add after History (the
+    learning-rate scheduler first, then the user's).
+
+    Raises
+    ------
+    TypeError
+        An argument of the wrong kind: ``validation_split='0.1'``, ``callbacks=5``.
+    ValueError
+        A value out of range: ``epochs=0``, ``validation_split=1.5``, ``verbose=3``.
+    """
+    check_int("fit", "epochs", epochs)
+    if batch_size is not None:
+        check_int("fit", "batch_size", batch_size)
+    check_bool("fit", "shuffle", shuffle)
+    check_bool("fit", "drop_last", drop_last)
+    check_number("fit", "validation_split", validation_split, 0.0, 1.0)
+    if check_int("fit", "verbose", int(verbose) if isinstance(verbose, bool) else verbose,
+                 minimum=0) > 2:
+        raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
+    items: list[Callback] = []
+    if lr_schedule is not None:
+        items.append(as_scheduler(lr_schedule))
+    if callbacks is None:
+        return items
+    if isinstance(callbacks, (str, bytes, Callback)) or not isinstance(callbacks, Iterable):
+        raise TypeError(f"fit: callbacks must be a list of Callback objects, got {callbacks!r}")
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks[{i}] must be a Callback, got {cb!r}")
+        items.append(cb)
+    return items
+
+
+def as_scheduler(lr_schedule: Any) -> Callback:
+    """fit's ``lr_schedule`` as a LearningRateScheduler; errors name ``lr_schedule``."""
+    if isinstance(lr_schedule, LearningRateScheduler):
+        return lr_schedule
+    try:
+        return LearningRateScheduler(lr_schedule)
+    except ValueError as err:  # an unknown schedule name
+        raise ValueError(f"fit: lr_schedule: {err}") from None
+    except TypeError as err:
+        if isinstance(lr_schedule, str):  # a name whose class has required arguments
+            raise TypeError(f"fit: lr_schedule={lr_schedule!r} needs arguments ({err}); pass "
+                            "a schedule object, e.g. schedules.CosineDecay(total=20)") from None
+        raise TypeError("fit: lr_schedule must be a Schedule, a schedule name or a function "
+                        f"fn(epoch, lr), got {lr_schedule!r}") from None
+
+
+def layer_input_shapes(layers: Sequence[Layer], sample_shape: Shape, name: str) -> list[Shape]:
+    """The per-sample input shape of every layer for samples of ``sample_shape``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` (``"x"``, ``"validation_data x"``) and the first layer that cannot
+        take such samples.
+    """
+    shapes, shape = [], tuple(sample_shape)
+    for i, layer in enumerate(layers):
+        shapes.append(shape)
+        try:
+            shape = layer.output_shape(shape)
+        except ValueError as err:
+            raise ValueError(f"fit: {name} has samples of shape {tuple(sample_shape)}, "
+                             f"which layer {i} of {len(layers)} cannot take: {err}") from None
+    return shapes
+
+
+def batching(layers: Sequence[Layer], sample_shape: Shape, n: int, batch_size: int | None,
+             drop_last: bool) -> tuple[int, int]:
+    """(batch size, batches per epoch) for ``n`` training samples.
+
+    Raises
+    ------
+    ValueError
+        ``drop_last`` would leave no batch, or a BatchNorm layer would meet a batch with
+        one value per channel (a one-sample batch of flat features), where batch
+        statistics do not exist; the message suggests ``drop_last=True``.
+    """
+    if batch_size is None:
+        bs, n_batches = n, 1
+    elif drop_last:
+        if batch_size > n:
+            raise ValueError(f"fit: drop_last=True with batch_size={batch_size} leaves no "
+                             f"batch of the {n} training samples")
+        bs, n_batches = batch_size, n // batch_size
+    else:
+        bs = min(batch_size, n)
+        n_batches = -(-n // bs)
+    smallest = bs if drop_last else n - (n_batches - 1) * bs
+    shapes = layer_input_shapes(layers, sample_shape, "x")
+    for i, (layer, shape) in enumerate(zip(layers, shapes)):
+        per_channel = smallest * math.prod(d or 1 for d in shape[1:])  # (N, C, ...): N·H·W
+        if isinstance(layer, _BatchNorm) and per_channel < 2:
+            raise ValueError(
+                f"fit: {n} training samples in batches of {batch_size} leave a last batch "
+                f"of {smallest} sample, on which {layer} (layer {i}) cannot compute batch "
+                "statistics; pass drop_last=True to skip it, or another batch_size")
+    return bs, n_batches
+
+
+def check_probability_targets(loss: Any, y: np.ndarray, name: str) -> None:
+    """Cross-entropy targets are probabilities: for softmax outputs each (N, K) row has
+    entries >= 0 summing to 1 (within about √eps of the dtype); for sigmoid outputs each
+    entry is in [0, 1]. Other losses take any real targets."""
+    kind = getattr(loss, "output", "identity")
+    if kind == "softmax" and y.ndim == 2 and y.shape[1] > 1:
+        tol = 1e-8 if y.dtype == np.float64 else 1e-4
+        sums = y.sum(axis=1, dtype=np.float64)  # (N,)
+        bad = np.flatnonzero((y < 0).any(axis=1) | (np.abs(sums - 1) > tol))
+        if bad.size:
+            i = int(bad[0])
+            row = ", ".join(f"{v:.6g}" for v in y[i, :8]) + (", ..." if y.shape[1] > 8 else "")
+            raise ValueError(
+                f"{name}: for {loss} each one-hot / probability row must have entries >= 0 "
+                f"summing to 1, but row {i} is [{row}] (sum {sums[i]:.6g}); {bad.size} of "
+                f"{len(y)} rows are not")
+    elif kind == "sigmoid" and y.size and not (y.min() >= 0 and y.max() <= 1):
+        raise ValueError(f"{name}: {loss} takes targets in [0, 1], got values in "
+                         f"[{y.min()}, {y.max()}]")
