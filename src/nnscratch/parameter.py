@@ -28,8 +28,9 @@ class Parameter:
     grad : ndarray of the same shape and dtype as ``data``
         dL/d(data), accumulated by ``backward`` and cleared by ``zero_grad``.
     regularize : bool
-        Whether optimizer weight decay applies by default; False for biases and
-        normalisation parameters by convention.
+        False for biases and normalisation parameters: those that an optimizer built with
+        ``exclude_bias_and_norm=True`` leaves out of ``weight_decay`` (by default weight
+        decay applies to every parameter, as in ``torch.optim``).
     regularizer : object or None
         A penalty (see :mod:`nnscratch.regularizers`) with ``penalty(data) -> float`` and
         ``grad(data) -> ndarray``, added to the loss and the gradient during training.
