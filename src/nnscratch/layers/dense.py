@@ -29,9 +29,12 @@ class Dense(Layer):
     bias_init : str or callable, default "zeros"
         Bias initialiser.
     rng : numpy Generator, int or None
-        Source of the initial weights.
+        Source of the initial weights. None: a generator drawn from the library's after
+        :func:`nnscratch.manual_seed`, else fresh entropy.
     dtype : float32 or float64, optional
-        Parameter dtype (default: :func:`nnscratch.get_default_dtype`, float32).
+        Parameter dtype (default: :func:`nnscratch.get_default_dtype`, float32; see
+        :func:`nnscratch.default_dtype`). The initial values are drawn in float64 and
+        rounded once to it.
     kernel_regularizer, bias_regularizer : Regularizer, name or None
         Penalties on ``W`` and ``b`` (e.g. ``nn.L2(1e-4)``; see
         :mod:`nnscratch.regularizers`), added to the training loss and its gradient.

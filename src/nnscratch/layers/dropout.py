@@ -22,7 +22,10 @@ class Dropout(Layer):
     p : float in [0, 1), default 0.5
         Probability of dropping each element.
     rng : numpy Generator, int or None
-        Source of the masks; an int seed makes them reproducible.
+        Source of the masks; an int seed makes them reproducible. None: a generator of
+        its own, drawn from the library's at construction after
+        :func:`nnscratch.manual_seed` (so ``manual_seed`` covers the masks too), else
+        fresh entropy.
 
     Shape
     -----
