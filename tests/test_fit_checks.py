@@ -126,8 +126,13 @@ def test_a_batchnorm_model_refuses_a_one_sample_last_batch_before_training():
                                          r"drop_last=True to skip it, or another batch_size"):
         model.fit(X, Y, epochs=1, batch_size=4, verbose=0)
     assert model._iteration == 0
-    with pytest.raises(ValueError, match="last batch of 1 sample"):
+    with pytest.raises(ValueError, match=r"fit: every training batch holds 1 sample \(21 "
+                                         r"samples, batch_size=1\), on which BatchNorm1D.* "
+                                         r"use batches of at least 2 samples"):
         model.fit(X, Y, batch_size=1, verbose=0)  # stochastic gradient descent
+    with pytest.raises(ValueError, match=r"every training batch holds 1 sample \(1 sample, "
+                                         r"batch_size=None\)"):
+        model.fit(X[:1], Y[:1], verbose=0)  # full batch of one sample
     model.fit(X, Y, epochs=2, batch_size=4, drop_last=True, verbose=0)
     assert model._iteration == 2 * 5  # 21 // 4 steps per epoch
     model.fit(X, Y, epochs=1, batch_size=7, verbose=0)  # 21 = 3 · 7: no partial batch

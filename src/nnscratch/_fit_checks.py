@@ -117,10 +117,16 @@ def batching(layers: Sequence[Layer], sample_shape: Shape, n: int, batch_size: i
     for i, (layer, shape) in enumerate(zip(layers, shapes)):
         per_channel = smallest * math.prod(d or 1 for d in shape[1:])  # (N, C, ...): N·H·W
         if isinstance(layer, _BatchNorm) and per_channel < 2:
-            raise ValueError(
-                f"fit: {n} training samples in batches of {batch_size} leave a last batch "
-                f"of {smallest} sample, on which {layer} (layer {i}) cannot compute batch "
-                "statistics; pass drop_last=True to skip it, or another batch_size")
+            what = f"{layer} (layer {i}) cannot compute batch statistics"
+            if bs > 1:
+                raise ValueError(
+                    f"fit: {n} training samples in batches of {batch_size} leave a last "
+                    f"batch of 1 sample, on which {what}; pass drop_last=True to skip it, "
+                    "or another batch_size")
+            samples = f"{n} sample" + ("s" if n != 1 else "")
+            raise ValueError(f"fit: every training batch holds 1 sample ({samples}, "
+                             f"batch_size={batch_size}), on which {what}; use batches of "
+                             "at least 2 samples")
     return bs, n_batches
 
 
