@@ -72,7 +72,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     iterations = 200 if args.fast else args.iterations
 
-    x_train, y_train, x_test, y_test = load(args.data_dir)
+    try:
+        x_train, y_train, x_test, y_test = load(args.data_dir)
+    except (FileNotFoundError, ImportError) as err:  # no data yet, or no h5py: say what to do
+        raise SystemExit(f"cat_classifier: {err} (here: --data-dir DIR)") from None
     print(f"{len(x_train)} training and {len(x_test)} test photos of "
           f"{x_train.shape[1]:,} values each; {int(y_train.sum())} training cats")
 

@@ -66,6 +66,12 @@ def load_cats(
     ((209, 64, 64, 3), ['non-cat', 'cat'])
     """
     folder = Path(root) if root is not None else data_home("catvnoncat")
+    missing = [name for name in CATS_FILES.values() if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"cat-vs-non-cat: {' and '.join(missing)} not found in {folder}; put "
+            f"{' and '.join(CATS_FILES.values())} there"
+            + (" or pass their folder as root=" if root is None else ""))
     train_x, train_y, classes = _load_file(folder / CATS_FILES["train"], "train")
     test_x, test_y, test_classes = _load_file(folder / CATS_FILES["test"], "test")
     if test_classes != classes:

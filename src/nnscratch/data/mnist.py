@@ -166,7 +166,7 @@ def load_mnist_split(
     where = f"{cache}" + (f" (or {', '.join(ds.system_dirs)})" if ds.system_dirs else "")
     hint = (
         f"Put {images_base}.gz and {labels_base}.gz into {where}, set {DATA_ENV} to a "
-        f"folder whose '{ds.folder}' subfolder holds them, or pass root="
+        f"folder whose '{ds.folder}' subfolder holds them, or pass their folder as root="
     )
     if not download:
         raise FileNotFoundError(f"{ds.name} {split} split not found and download=False. {hint}")
@@ -219,6 +219,12 @@ def load_mnist(
     (x_train, y_train), (x_test, y_test)
         Images uint8 of shape (60000, 28, 28) and (10000, 28, 28); labels uint8 (N,).
 
+    Raises
+    ------
+    FileNotFoundError
+        A file is missing; for a folder holding only the ``t10k-*`` files the message
+        says to load the test split alone with :func:`load_mnist_split`.
+
     See Also
     --------
     load_mnist_split : one split alone, e.g. the test set from a folder of t10k files.
@@ -229,10 +235,23 @@ def load_mnist(
     >>> x_train.shape, y_test[:5]                             # doctest: +SKIP
     ((60000, 28, 28), array([7, 2, 1, 0, 4], dtype=uint8))
     """
-    return (
-        load_mnist_split("train", root, dataset="mnist", download=download),
-        load_mnist_split("test", root, dataset="mnist", download=download),
-    )
+    return _both_splits(root, "mnist", download)
+
+
+def _both_splits(root: str | os.PathLike[str] | None, dataset: str, download: bool
+                 ) -> tuple[Split, Split]:
+    """Both splits; a folder holding only the test files is pointed to load_mnist_split."""
+    try:
+        train = load_mnist_split("train", root, dataset=dataset, download=download)
+    except FileNotFoundError as err:
+        if root is None or not all(_find(Path(root), b) for b in split_files("test")):
+            raise
+        raise FileNotFoundError(
+            f"{err}; the folder holds only the test split (the t10k-* files): load it "
+            f"alone with load_mnist_split('test', {os.fspath(root)!r}"
+            + (", dataset='fashion-mnist')" if _dataset(dataset) is FASHION_MNIST else ")")
+        ) from None
+    return train, load_mnist_split("test", root, dataset=dataset, download=download)
 
 
 def load_fashion_mnist(
@@ -245,10 +264,7 @@ def load_fashion_mnist(
     (``~/.cache/nnscratch/fashion-mnist``). Class names are in
     :data:`FASHION_MNIST_CLASSES`.
     """
-    return (
-        load_mnist_split("train", root, dataset="fashion-mnist", download=download),
-        load_mnist_split("test", root, dataset="fashion-mnist", download=download),
-    )
+    return _both_splits(root, "fashion-mnist", download)
 
 
 #: Fashion-MNIST's label names, by label.
