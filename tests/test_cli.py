@@ -50,9 +50,9 @@ def test_xor_binary_and_architecture_options(tmp_path, capsys):
 
 
 def test_errors_are_clear(tmp_path, capsys):
-    assert main(["evaluate", str(tmp_path / "nope.npz")]) != 0 if False else True
-    with pytest.raises(SystemExit, match="cannot load model"):
-        main(["evaluate", str(tmp_path / "nope.npz")])
+    assert main(["evaluate", str(tmp_path / "nope.npz")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nnscratch evaluate: error: cannot load model") and "nope.npz" in err
     with pytest.raises(SystemExit):
         main(["train", "--hidden", "12,x"])
     assert "--hidden takes comma-separated" in capsys.readouterr().err

@@ -165,7 +165,7 @@ def test_resume_matches_callbacks_and_schedules_by_public_name(tmp_path):
     build().fit(x, y, epochs=2, verbose=0, seed=0, callbacks=[stop, nn.ModelCheckpoint(
         tmp_path / "c.npz", save_training_state=True)])
     _, _, training = io.read_checkpoint(tmp_path / "c.npz")
-    assert [c["class"] for c in training["callbacks"]][0] == "nnscratch.EarlyStopping"
+    assert training["callbacks"][0]["class"] == "nnscratch.EarlyStopping"
     again = nn.EarlyStopping(monitor="loss", mode="max", patience=5)
     build().fit(x, y, epochs=3, verbose=0, seed=0, callbacks=[again],
                 resume_from=tmp_path / "c.npz")
@@ -174,5 +174,5 @@ def test_resume_matches_callbacks_and_schedules_by_public_name(tmp_path):
     state = sched.state_dict()
     assert state["class"] == "nnscratch.CosineDecay"
     nn.schedules.CosineDecay(10).load_state_dict({**state, "class": "CosineDecay"})  # format 1
-    with pytest.raises(ValueError, match="saved state is for 'nnscratch.Constant'"):
+    with pytest.raises(ValueError, match=r"saved state is for 'nnscratch\.Constant'"):
         sched.load_state_dict({**state, "class": "nnscratch.Constant"})

@@ -3,22 +3,49 @@
 ``nnscratch train`` trains the default model on the embedded digits set, shows a progress
 bar, prints train/test accuracy and saves the model and its cost curve. See
 ``nnscratch --help`` and ``nnscratch train --help``.
+
+A user's mistake (a diverging run, a missing or malformed file, an output folder that is
+a file, missing data) ends with one line on stderr and exit status 1; argparse's usage
+errors exit with 2; Ctrl-C exits with 130 after one line saying what was kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__
-from .recipes import DATASETS, apply_preprocess, build_mlp, prepare
+from .callbacks import Callback
+from .recipes import (
+    DATASETS,
+    Prepared,
+    activation_names,
+    apply_preprocess,
+    build_mlp,
+    make_optimizer,
+    one_line,
+    optimizer_names,
+    overlap_warning,
+    prepare,
+)
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a Ctrl-C
+
+
+class CLIError(Exception):
+    """A user's mistake, reported as one line ``nnscratch COMMAND: error: MESSAGE``."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training; the message says what was kept."""
 
 
 def _hidden(text: str) -> list[int]:
@@ -46,139 +73,327 @@ def _positive(kind: type) -> Any:
     return parse
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's line breaks and appends ``(default: X)`` to an option's help
+    when the default is a value; options whose default depends on the dataset say so
+    in their own help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text or not action.option_strings or action.default is None
+                or action.default is False or action.default == argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+_TRAIN_EPILOG = """\
+defaults come from the dataset's recipe (see README): digits trains a 64-128-10 MLP with
+SGD at 0.1 for 40 epochs; --model cnn on (fashion-)mnist uses Adam at 2e-3 under a cosine
+decay for 10 epochs, batches of 64. A different --optimizer without --lr trains at that
+optimizer's own default rate (adam 0.001, sgd 0.01).
+
+errors (a diverging run, missing data, --out naming a file) end with one line on stderr
+and exit status 1. Ctrl-C exits with 130 and says what was kept: with --checkpoint, the
+checkpoint of the last finished epoch, which --resume continues."""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``nnscratch`` argument parser and its three subcommands."""
     parser = argparse.ArgumentParser(
         prog="nnscratch",
         description="Neural networks from scratch on NumPy: train, evaluate and use models.",
         epilog="Examples:\n  nnscratch train\n  nnscratch train --hidden 256,128 --epochs 60"
                "\n  nnscratch evaluate runs/digits/model.npz\n"
                "  nnscratch predict runs/digits/model.npz images.npy",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"nnscratch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(sub)
 
-    t = sub.add_parser("train", help="train a model on a dataset (default: the 8x8 digits)",
-                       description="Train a network and save it with its cost curve.")
-    t.add_argument("--dataset", default="digits", choices=sorted(DATASETS),
-                   help="dataset to train on (default: digits, embedded via scikit-learn)")
-    t.add_argument("--data-dir", default=None,
-                   help="folder holding the dataset files (MNIST IDX, cat HDF5, ...)")
-    t.add_argument("--model", default=None, choices=["mlp", "cnn"],
-                   help="architecture family (default: the dataset's default)")
-    t.add_argument("--hidden", type=_hidden, default=None,
-                   help="hidden layer sizes, comma-separated (e.g. 128,64)")
-    t.add_argument("--activation", default="relu",
-                   choices=["relu", "leaky_relu", "tanh", "sigmoid"],
-                   help="hidden activation (default: relu)")
-    t.add_argument("--optimizer", default="sgd", help="sgd (default), momentum, adam, ...")
-    t.add_argument("--epochs", type=_positive(int), default=None)
-    t.add_argument("--batch-size", type=_positive(int), default=None,
-                   help="mini-batch size (default: the dataset's; 'full' batch via --full-batch)")
-    t.add_argument("--full-batch", action="store_true", help="full-batch gradient descent")
-    t.add_argument("--lr", "--learning-rate", dest="lr", type=_positive(float), default=None)
-    t.add_argument("--seed", type=int, default=0, help="seed for weights, split and batches")
-    t.add_argument("--test-size", type=float, default=0.2,
-                   help="fraction held out for testing where a dataset has no test split")
-    t.add_argument("--out", default=None,
-                   help="output folder for model.npz and plots (default: runs/DATASET)")
-    t.add_argument("--json", action="store_true", help="print a final JSON line of results")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    e = sub.add_parser("evaluate", help="evaluate a saved model on its dataset's test split")
+    e = sub.add_parser("evaluate", help="evaluate a saved model on its dataset's test split",
+                       formatter_class=_Formatter,
+                       description="Loss and accuracy of a saved model on the test split "
+                                   "of the data it was trained on.")
     e.add_argument("model", help="a model file written by 'nnscratch train' or model.save()")
-    e.add_argument("--dataset", default=None, help="override the dataset stored in the model")
-    e.add_argument("--data-dir", default=None)
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--dataset", default=None, choices=sorted(DATASETS),
+                   help="dataset to evaluate on (default: the one recorded in the model)")
+    e.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="folder holding the dataset files (default: the folder recorded in "
+                        "the model at training, else the default lookup)")
+    e.add_argument("--json", action="store_true", help="print the result as one JSON line")
 
-    p = sub.add_parser("predict", help="predict classes for inputs stored in a .npy file")
-    p.add_argument("model")
+    p = sub.add_parser("predict", help="predict classes for inputs stored in a .npy file",
+                       formatter_class=_Formatter)
+    p.add_argument("model", help="a model file written by 'nnscratch train' or model.save()")
     p.add_argument("input", help=".npy file of raw inputs (one sample or a batch)")
-    p.add_argument("--output", default=None, help="save the predictions to this .npy file")
+    p.add_argument("--output", default=None,
+                   help="also save the predictions to this .npy file (default: print only)")
     p.add_argument("--proba", action="store_true", help="print probabilities, not classes")
     return parser
 
 
-def _optimizer(name: str) -> Any:
-    from . import optimizers
+def _add_train(sub: Any) -> None:
+    t = sub.add_parser("train", help="train a model on a dataset (default: the 8x8 digits)",
+                       description="Train a network and save it with its cost curve.",
+                       epilog=_TRAIN_EPILOG, formatter_class=_Formatter)
+    t.add_argument("--dataset", default="digits", choices=sorted(DATASETS),
+                   help="dataset to train on (digits is embedded via scikit-learn)")
+    t.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="folder holding the dataset files (MNIST IDX, cat HDF5, ...) "
+                        "(default: the user cache, then a download where possible)")
+    t.add_argument("--model", default=None, choices=["mlp", "cnn"],
+                   help="architecture family (default: mlp)")
+    t.add_argument("--hidden", type=_hidden, default=None,
+                   help="hidden layer sizes of the MLP, comma-separated, e.g. 128,64 "
+                        "(default: the dataset's, 128 for digits)")
+    t.add_argument("--activation", default=None, type=str.lower, choices=activation_names(),
+                   help="hidden activation of the MLP (default: the dataset's, relu for "
+                        "most)")
+    t.add_argument("--optimizer", default=None, type=str.lower, choices=optimizer_names(),
+                   help="optimizer; momentum is SGD with momentum 0.9 (default: the "
+                        "recipe's, sgd; adam for --model cnn)")
+    t.add_argument("--lr", "--learning-rate", dest="lr", type=_positive(float), default=None,
+                   help="learning rate (default: the recipe's rate for the recipe's "
+                        "optimizer, else the optimizer's own default)")
+    t.add_argument("--lr-schedule", default=None, choices=["constant", "cosine"],
+                   help="learning-rate schedule over the epochs; cosine decays to 0 "
+                        "(default: the recipe's, cosine for --model cnn, else constant)")
+    t.add_argument("--epochs", type=_positive(int), default=None,
+                   help="passes over the training data (default: the recipe's, 40 for "
+                        "digits)")
+    t.add_argument("--batch-size", type=_positive(int), default=None,
+                   help="mini-batch size (default: the recipe's, 32 for digits)")
+    t.add_argument("--full-batch", action="store_true",
+                   help="full-batch gradient descent: one step per epoch")
+    t.add_argument("--seed", type=int, default=0, help="seed for weights, split and batches")
+    t.add_argument("--test-size", type=_fraction, default=0.2,
+                   help="fraction held out for testing where a dataset has no test split")
+    t.add_argument("--out", default=None, metavar="DIR",
+                   help="output folder for model.npz and plots (default: runs/DATASET)")
+    t.add_argument("--checkpoint", action="store_true",
+                   help="save OUT/checkpoint.npz after every epoch, so that Ctrl-C or a "
+                        "crash keeps the last finished epoch")
+    t.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue from a checkpoint written by --checkpoint, with the "
+                        "same options (default: start afresh)")
+    t.add_argument("--json", action="store_true", help="print a final JSON line of results")
+    t.add_argument("--quiet", action="store_true",
+                   help="no summary, progress bar or time estimate")
 
-    key = name.lower()
-    if key == "momentum":
-        return optimizers.get_optimizer("sgd", momentum=0.9)
-    return optimizers.get_optimizer(key)
+
+def resolve_settings(args: argparse.Namespace, data: Prepared) -> dict[str, Any]:
+    """What a run trains with: the options given, else the dataset's recipe.
+
+    Returns
+    -------
+    dict
+        ``model``, ``epochs``, ``batch_size`` (None: full batch), ``optimizer`` (a name),
+        ``learning_rate`` (None: the optimizer's own default) and ``lr_schedule``.
+    """
+    d = dict(data.defaults)
+    model_kind = args.model or d.get("model", "mlp")
+    if model_kind == "cnn":
+        if d.get("build_cnn") is None or data.image_shape is None:
+            raise CLIError(f"--model cnn is not available for --dataset {args.dataset}; "
+                           "it needs images (mnist or fashion-mnist)")
+        d.update(d.get("cnn", {}))
+    recipe_optimizer = d.get("optimizer", "sgd")
+    optimizer = args.optimizer or recipe_optimizer
+    if args.lr is not None:
+        lr = args.lr
+    else:  # the recipe's rate belongs to the recipe's optimizer
+        lr = d.get("learning_rate") if optimizer == recipe_optimizer else None
+    return {
+        "model": model_kind,
+        "epochs": args.epochs or d.get("epochs", 20),
+        "batch_size": None if args.full_batch else (args.batch_size or d.get("batch_size")),
+        "optimizer": optimizer,
+        "learning_rate": lr,
+        "lr_schedule": args.lr_schedule or d.get("lr_schedule", "constant"),
+    }
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _check_out(out: Path) -> None:
+    """Refuse, before any training, an output folder that cannot be one."""
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise CLIError(f"--out {out}: {folder} is a file, not a folder")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise CLIError(f"--out {out}: cannot write into {folder}")
+            return
+
+
+def _build(args: argparse.Namespace, data: Prepared, settings: dict[str, Any]) -> Any:
+    """The model for ``settings``, compiled with its loss and optimizer."""
     from .losses import BinaryCrossEntropy, SoftmaxCrossEntropy
     from .model import Sequential
 
-    t_start = time.perf_counter()
-    data = prepare(args.dataset, args.data_dir, seed=args.seed, test_size=args.test_size)
-    if data.note:
-        print(f"note: {data.note}", file=sys.stderr)
     d = data.defaults
-    epochs = args.epochs or d.get("epochs", 20)
-    batch_size = None if args.full_batch else (args.batch_size or d.get("batch_size"))
-    lr = args.lr or d.get("learning_rate", 0.1)
-    model_kind = args.model or d.get("model", "mlp")
-    if model_kind == "cnn":
-        builder = d.get("build_cnn")
-        if builder is None or data.image_shape is None:
-            raise SystemExit(f"nnscratch train: --model cnn is not available for "
-                             f"--dataset {args.dataset}")
-        layers = builder(args.seed)
+    if settings["model"] == "cnn":
+        assert data.image_shape is not None  # resolve_settings checked it
+        layers = d["build_cnn"](args.seed)
         data.x_train = data.x_train.reshape(len(data.x_train), *data.image_shape)
         data.x_test = data.x_test.reshape(len(data.x_test), *data.image_shape)
         data.preprocess["input_shape"] = list(data.image_shape)
     else:
         hidden = args.hidden if args.hidden is not None else d.get("hidden", [128])
-        activation = args.activation if args.activation != "relu" else d.get("activation",
-                                                                             "relu")
+        activation = args.activation or d.get("activation", "relu")
         n_in = int(np.prod(data.preprocess["input_shape"]))
         layers = build_mlp(n_in, hidden, data.n_classes, activation, seed=args.seed)
     loss = BinaryCrossEntropy() if data.n_classes == 2 else SoftmaxCrossEntropy()
-    optimizer = _optimizer(args.optimizer)
-    model = Sequential(layers).use(loss, optimizer)
-    if not args.quiet:
-        print(model.summary(data.preprocess["input_shape"]), file=sys.stderr)
-    y_train = data.y_train.reshape(-1, 1) if data.n_classes == 2 else data.y_train
-    y_test = data.y_test.reshape(-1, 1) if data.n_classes == 2 else data.y_test
-    t_fit = time.perf_counter()
-    model.fit(data.x_train, y_train, epochs=epochs, batch_size=batch_size, learning_rate=lr,
-              seed=args.seed, validation_data=(data.x_test, y_test),
-              verbose=0 if args.quiet else 1)
-    fit_seconds = time.perf_counter() - t_fit
-    train = model.evaluate(data.x_train, y_train)
-    test = model.evaluate(data.x_test, y_test)
+    optimizer = make_optimizer(settings["optimizer"], settings["learning_rate"])
+    settings["learning_rate"] = optimizer.learning_rate  # the rate it starts at
+    return Sequential(layers).use(loss, optimizer)
 
-    out = Path(args.out or Path("runs") / args.dataset)
-    out.mkdir(parents=True, exist_ok=True)
-    model_path = out / "model.npz"
-    model.save(model_path, metadata={
+
+class _EpochCheckpoint(Callback):
+    """Follows the epochs and, given a path, saves a training checkpoint after each."""
+
+    runs_last = True  # after the schedule has updated its state
+
+    def __init__(self, path: Path | None, metadata: dict[str, Any]) -> None:
+        self.path = path
+        self.metadata = metadata
+        self.current = 0  # 1-based epoch in progress
+        self.saved = 0  # last epoch whose checkpoint is complete on disk
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.current = epoch + 1
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.path is not None:
+            self.model.save_checkpoint(self.path, metadata=self.metadata)
+            self.saved = epoch + 1
+
+
+def _interrupted(tracker: _EpochCheckpoint, epochs: int) -> Interrupted:
+    where = f"interrupted in epoch {tracker.current} of {epochs}"
+    if tracker.path is None:
+        return Interrupted(f"{where}; nothing was saved (--checkpoint saves every epoch)")
+    if not tracker.saved:
+        return Interrupted(f"{where}; nothing was saved: no epoch had finished")
+    return Interrupted(f"{where}; kept {tracker.path} (after epoch {tracker.saved}): run "
+                       f"the same command with --resume {tracker.path} to continue")
+
+
+def _fit(model: Any, data: Prepared, args: argparse.Namespace, settings: dict[str, Any],
+         tracker: _EpochCheckpoint) -> float:
+    """Train; returns the seconds it took. Ctrl-C becomes :class:`Interrupted`."""
+    from .progress import EpochTimeEstimate, close_open_bars
+
+    epochs, batch_size = settings["epochs"], settings["batch_size"]
+    callbacks: list[Callback] = [tracker]
+    if not args.quiet and batch_size is not None:
+        steps = -(-len(data.x_train) // batch_size)
+        callbacks.append(EpochTimeEstimate(steps, epochs))
+    schedule = None
+    if settings["lr_schedule"] == "cosine":
+        from .schedules import CosineDecay
+
+        schedule = CosineDecay(total=epochs)
+    t_fit = time.perf_counter()
+    try:
+        # a diverging run overflows before its loss is NaN; fit's own error explains it
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            model.fit(data.x_train, _targets(data, data.y_train), epochs=epochs,
+                      batch_size=batch_size, seed=args.seed, lr_schedule=schedule,
+                      validation_data=(data.x_test, _targets(data, data.y_test)),
+                      callbacks=callbacks, verbose=0 if args.quiet else 1,
+                      resume_from=args.resume)
+    except KeyboardInterrupt:
+        close_open_bars()
+        raise _interrupted(tracker, epochs) from None
+    return time.perf_counter() - t_fit
+
+
+def _targets(data: Prepared, y: np.ndarray) -> np.ndarray:
+    return y.reshape(-1, 1) if data.n_classes == 2 else y
+
+
+def _metadata(args: argparse.Namespace, data: Prepared) -> dict[str, Any]:
+    """What ``evaluate`` and ``predict`` need to know about the training run."""
+    return {
         "dataset": args.dataset, "seed": args.seed, "test_size": args.test_size,
-        "preprocess": data.preprocess, "classes": data.classes, "n_classes": data.n_classes,
-    })
-    plots = {}
+        "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None,
+        "split": data.split, "preprocess": data.preprocess, "classes": data.classes,
+        "n_classes": data.n_classes,
+    }
+
+
+def _save_plots(model: Any, out: Path, args: argparse.Namespace, full_batch: bool
+                ) -> dict[str, str]:
     try:
         from .plots import plot_cost, plot_history
 
-        every = "iteration" if batch_size is not None else "iteration (epoch)"
+        every = "iteration (epoch)" if full_batch else "iteration"
         plot_cost(model.history.iteration_loss, out / "cost.png", xlabel=every,
                   title=f"{args.dataset}: cost per iteration", log_scale=True)
         plot_history(model.history, out / "history.png", title=f"{args.dataset}: training")
-        plots = {"cost_plot": str(out / "cost.png"), "history_plot": str(out / "history.png")}
     except ImportError as err:
-        warnings.warn(f"no plots: {err}", stacklevel=1)
+        print(f"nnscratch train: no plots: {one_line(err)}", file=sys.stderr)
+        return {}
+    return {"cost_plot": str(out / "cost.png"), "history_plot": str(out / "history.png")}
 
+
+def _describe(settings: dict[str, Any]) -> str:
+    schedule = " under a cosine decay" if settings["lr_schedule"] == "cosine" else ""
+    batch = settings["batch_size"] or "full"
+    return (f"training: {settings['optimizer']} at learning rate "
+            f"{settings['learning_rate']:g}{schedule}, {settings['epochs']} epochs, "
+            f"batch {batch}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``nnscratch train``: prepare the data, build, train, save, report."""
+    t_start = time.perf_counter()
+    out = Path(args.out or Path("runs") / args.dataset)
+    _check_out(out)
+    data = prepare(args.dataset, args.data_dir, seed=args.seed, test_size=args.test_size)
+    if data.note:
+        print(f"note: {data.note}", file=sys.stderr)
+    settings = resolve_settings(args, data)
+    model = _build(args, data, settings)
+    if not args.quiet:
+        print(model.summary(data.preprocess["input_shape"]), file=sys.stderr)
+        print(_describe(settings), file=sys.stderr)
+    metadata = _metadata(args, data)
+    tracker = _EpochCheckpoint(out / "checkpoint.npz" if args.checkpoint else None, metadata)
+    if args.checkpoint:
+        out.mkdir(parents=True, exist_ok=True)
+    fit_seconds = _fit(model, data, args, settings, tracker)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        train = model.evaluate(data.x_train, _targets(data, data.y_train))
+        test = model.evaluate(data.x_test, _targets(data, data.y_test))
+
+    out.mkdir(parents=True, exist_ok=True)
+    model_path = out / "model.npz"
+    model.save(model_path, metadata=metadata)
+    plots = _save_plots(model, out, args, settings["batch_size"] is None)
+    epochs = settings["epochs"]
     print(f"train accuracy {train['accuracy']:.4f}   test accuracy {test['accuracy']:.4f}   "
           f"({epochs} epochs, {fit_seconds:.2f} s)")
     print(f"saved {model_path}" + (f" and {', '.join(plots.values())}" if plots else ""))
     if args.json:
         print(json.dumps({
-            "dataset": args.dataset, "train_accuracy": train["accuracy"],
-            "test_accuracy": test["accuracy"], "train_loss": train["loss"],
-            "test_loss": test["loss"], "epochs": epochs, "batch_size": batch_size,
-            "learning_rate": lr, "seconds": round(time.perf_counter() - t_start, 3),
+            "dataset": args.dataset, "model": settings["model"],
+            "train_accuracy": train["accuracy"], "test_accuracy": test["accuracy"],
+            "train_loss": train["loss"], "test_loss": test["loss"], "epochs": epochs,
+            "batch_size": settings["batch_size"], "optimizer": settings["optimizer"],
+            "learning_rate": settings["learning_rate"],
+            "lr_schedule": settings["lr_schedule"],
+            "seconds": round(time.perf_counter() - t_start, 3),
             "fit_seconds": round(fit_seconds, 3), "model_path": str(model_path), **plots,
         }))
     return 0
@@ -190,23 +405,29 @@ def _load(path: str) -> Any:
     try:
         return load(path)
     except (OSError, ValueError) as err:
-        raise SystemExit(f"nnscratch: cannot load model: {err}") from None
+        raise CLIError(f"cannot load model: {one_line(err)}") from None
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``nnscratch evaluate``: the test split of the recorded dataset and folder."""
     model = _load(args.model)
-    meta = getattr(model, "metadata", {})
+    meta = getattr(model, "metadata", {}) or {}
     name = args.dataset or meta.get("dataset")
     if not name:
-        raise SystemExit("nnscratch evaluate: the model does not record its dataset; "
-                         "pass --dataset")
-    data = prepare(name, args.data_dir, seed=meta.get("seed", 0),
+        raise CLIError(f"{args.model} does not record its dataset; pass --dataset")
+    data_dir = args.data_dir or (meta.get("data_dir") if name == meta.get("dataset") else None)
+    if data_dir and not args.data_dir and not Path(data_dir).is_dir():
+        raise CLIError(f"the folder {data_dir} the model was trained from is gone; pass "
+                       "--data-dir DIR")
+    data = prepare(name, data_dir, seed=meta.get("seed", 0),
                    test_size=meta.get("test_size", 0.2))
+    warning = overlap_warning(args.model, meta, name, data, data_dir)
+    if warning:
+        print(f"nnscratch evaluate: warning: {warning}", file=sys.stderr)
     shape = meta.get("preprocess", {}).get("input_shape")
     if shape:  # e.g. a CNN takes (N, 1, 28, 28) where the dataset gives flat rows
         data.x_test = data.x_test.reshape(len(data.x_test), *shape)
-    y_test = data.y_test.reshape(-1, 1) if data.n_classes == 2 else data.y_test
-    result = model.evaluate(data.x_test, y_test)
+    result = model.evaluate(data.x_test, _targets(data, data.y_test))
     if args.json:
         print(json.dumps({"dataset": name, **result}))
     else:
@@ -216,16 +437,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """``nnscratch predict``: classes (or probabilities) for raw inputs."""
     model = _load(args.model)
-    meta = getattr(model, "metadata", {})
+    meta = getattr(model, "metadata", {}) or {}
     try:
         raw = np.load(args.input, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise SystemExit(f"nnscratch predict: cannot read {args.input}: {err}") from None
+        raise CLIError(f"cannot read {args.input}: {one_line(err)}") from None
     try:
         x = apply_preprocess(raw, meta.get("preprocess", {}), model.dtype)
     except ValueError as err:
-        raise SystemExit(f"nnscratch predict: {args.input}: {err}") from None
+        raise CLIError(f"{args.input}: {one_line(err)}") from None
     result = model.predict_proba(x) if args.proba else model.predict_classes(x)
     if args.output:
         np.save(args.output, result)
@@ -239,17 +461,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0, 1 on an error, 130 on Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
     try:
-        handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
         return handler[args.command](args)
-    except (ValueError, OSError, ImportError) as err:
-        print(f"nnscratch {args.command}: error: {err}", file=sys.stderr)
-        return 1
+    except Interrupted as err:
+        return _report(args.command, str(err), EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        return _report(args.command, "interrupted; nothing was saved", EXIT_INTERRUPTED)
+    except (CLIError, ValueError, OSError, ImportError, FloatingPointError) as err:
+        return _report(args.command, f"error: {one_line(err)}", EXIT_ERROR)
+
+
+def _report(command: str, message: str, status: int) -> int:
+    from .progress import close_open_bars
+
+    close_open_bars()
+    print(f"nnscratch {command}: {message}", file=sys.stderr, flush=True)
+    return status
 
 
 if __name__ == "__main__":
