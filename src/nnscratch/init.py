@@ -11,8 +11,10 @@ its name (``"glorot_uniform"``, ``"he_normal"``, ``"zeros"``, ...; see :func:`ge
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -187,8 +189,39 @@ def initialize(
     rng: np.random.Generator,
     dtype: np.dtype,
 ) -> np.ndarray:
-    """Draw an array of ``shape`` from ``init`` and cast it to ``dtype``."""
-    values = np.asarray(get(init)(shape, fan_in, fan_out, rng))
+    """Draw an array of ``shape`` from ``init`` and cast it to ``dtype``.
+
+    Inside :func:`uninitialised` nothing is drawn: the array is left empty.
+    """
+    draw = get(init)
+    if getattr(_skipping, "on", False):
+        return np.empty(shape, dtype=dtype)
+    values = np.asarray(draw(shape, fan_in, fan_out, rng))
     if values.shape != tuple(shape):
         raise ValueError(f"initialiser {init!r} returned shape {values.shape}, expected {shape}")
     return values.astype(dtype)
+
+
+_skipping = threading.local()
+
+
+@contextlib.contextmanager
+def uninitialised() -> Iterator[None]:
+    """Within the block, :func:`initialize` returns empty arrays instead of drawing.
+
+    For layers whose every parameter is overwritten next, as when loading a saved model:
+    drawing millions of random numbers to throw them away costs time and touches memory
+    the file has not yet justified. The switch holds for the current thread only.
+
+    Examples
+    --------
+    >>> from nnscratch import Dense
+    >>> with uninitialised():
+    ...     layer = Dense(3, 2)          # W and b hold whatever the memory held
+    """
+    before = getattr(_skipping, "on", False)
+    _skipping.on = True
+    try:
+        yield
+    finally:
+        _skipping.on = before

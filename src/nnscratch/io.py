@@ -3,8 +3,10 @@
 The file holds an entry ``__nnscratch__`` (a JSON string: format name and version, the
 layers' classes and constructor arguments, the loss, the optimizer, user metadata) and one
 array per parameter (``layers.0.W``) or saved state (``layers.3.state.running_mean``).
-It is read back with ``allow_pickle=False``: loading a file never runs code. Files are
-written to a temporary file beside the target and renamed into place, so a crash never
+It is read back without pickle (loading a file never runs code), bounded and strict:
+see :mod:`nnscratch._npzread` (sizes checked before allocating, ``max_bytes``) and
+:mod:`nnscratch._loadcheck` (header and arrays checked before any layer is built).
+Files are written to a temporary file beside the target and renamed into place, so a crash never
 leaves a half-written model.
 
 A *training checkpoint* (:func:`save_checkpoint`) is the same file with a ``training``
@@ -24,7 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _loadcheck as check
 from ._atomic import open_temporary, remove_stale_temporaries
+from ._npzread import DEFAULT_MAX_BYTES
+from ._npzread import read_npz as _read_arrays
 from ._registry import class_key
 
 if TYPE_CHECKING:
@@ -99,15 +104,19 @@ def load_arrays_into(model: Sequential, arrays: dict[str, np.ndarray],
                      source: str = "model") -> None:
     """Copy :func:`model_arrays`-style entries into ``model``'s parameters and layer state.
 
-    Every parameter must be present with its shape; keys of other kinds (``optimizer.*``)
-    are ignored. Parameters are updated in place, so the optimizer's references stay valid.
+    Every parameter must be present with its shape and a floating dtype; every
+    ``layers.<i>.*`` entry must be read by layer ``i``; keys of other kinds
+    (``training.*``) are ignored. Parameters are updated in place, so the optimizer's
+    references stay valid.
 
     Raises
     ------
     ValueError
-        A parameter is missing or has another shape (names the key and both shapes).
+        A parameter is missing or has another shape or dtype, a layer refuses its saved
+        state, or an entry of a layer is read by nothing (names the key).
     """
     for i, layer in enumerate(model.layers):
+        read = set()
         for p in layer.parameters():
             key = f"layers.{i}.{p.name}"
             if key not in arrays:
@@ -115,10 +124,20 @@ def load_arrays_into(model: Sequential, arrays: dict[str, np.ndarray],
             if arrays[key].shape != p.data.shape:
                 raise ValueError(f"{source}: {key} has shape {arrays[key].shape}, "
                                  f"{layer} expects {p.data.shape}")
+            check.check_array(arrays[key], key, None, "f", source)
             p.data[...] = arrays[key]
+            read.add(key)
         prefix = f"layers.{i}.state."
         state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        layer.load_state_arrays(state)
+        try:
+            layer.load_state_arrays(state)
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            raise ValueError(f"{source}: layer {i} ({layer}): bad saved state: {err}") from None
+        unread = sorted(k for k in arrays if k.startswith(f"layers.{i}.")
+                        and k not in read and not k.startswith(prefix))
+        if unread:
+            raise ValueError(f"{source}: array {unread[0]!r} is read by no layer: {layer} "
+                             f"(layer {i}) reads {sorted(read)}")
 
 
 # -- nested state <-> JSON + arrays ------------------------------------------------------
@@ -185,21 +204,27 @@ def save_checkpoint(model: Sequential, path: str | os.PathLike[str],
     return atomic_savez(path, {_META_KEY: np.array(text), **arrays})
 
 
-def read_checkpoint(path: str | os.PathLike[str]
+def read_checkpoint(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MAX_BYTES
                     ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
     """The header, the arrays and the training state (arrays joined back) of a checkpoint.
+
+    ``max_bytes`` caps the array data read, as for :func:`load`.
 
     Raises
     ------
     ValueError
-        The file is a model saved without training state, or is not an nnscratch file.
+        The file is a model saved without training state, is not an nnscratch file, or
+        its training state lacks a key or has a value of the wrong kind (names the key).
     """
-    header, arrays = read_npz(path)
+    header, arrays = read_npz(path, max_bytes)
     if "training" not in header:
         raise ValueError(f"{path}: a saved model without training state, not a checkpoint "
                          "(write one with model.save_checkpoint or "
                          "ModelCheckpoint(..., save_training_state=True))")
-    return header, arrays, join_arrays(header["training"], arrays, str(path))
+    training = join_arrays(header["training"], arrays, str(path))
+    check.check_training(training, str(path))
+    check.check_unread(header, arrays, _ARRAY_REF, str(path))
+    return header, arrays, training
 
 
 def save_model(model: Sequential, path: str | os.PathLike[str],
@@ -215,83 +240,135 @@ def save_model(model: Sequential, path: str | os.PathLike[str],
     return atomic_savez(path, {_META_KEY: np.array(text), **model_arrays(model)})
 
 
-def read_npz(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The JSON header and the arrays of a file written by :func:`atomic_savez`."""
+def read_npz(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MAX_BYTES
+             ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON header and the arrays of a file written by :func:`atomic_savez`.
+
+    The arrays are read bounded (at most ``max_bytes`` of data, each size checked before
+    it is allocated) and the header's keys are checked (see :mod:`nnscratch._loadcheck`).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such model file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not hasattr(npz, "files"):
-                raise ValueError("a single .npy array, not an .npz archive")
-            arrays = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
-        raise ValueError(f"{path}: not an nnscratch model file (not a valid .npz: {err})"
-                         ) from None
-    if _META_KEY not in arrays:
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not an nnscratch model file (not a valid .npz: not a zip "
+                         "archive)")
+    arrays = _read_arrays(path, max_bytes)
+    meta = arrays.pop(_META_KEY, None)
+    if meta is None:
         raise ValueError(f"{path}: not an nnscratch model file (no {_META_KEY} entry; "
                          f"found {sorted(arrays)[:5]})")
+    if meta.dtype.kind != "U" or meta.ndim != 0:
+        raise ValueError(f"{path}: corrupt model header: {_META_KEY} is an array of "
+                         f"{meta.dtype} of shape {meta.shape}, expected a 0-d text array")
     try:
-        header = json.loads(str(arrays.pop(_META_KEY)))
-    except json.JSONDecodeError as err:
+        header = json.loads(str(meta))
+    except (json.JSONDecodeError, RecursionError) as err:
         raise ValueError(f"{path}: corrupt model header: {err}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{path}: not an nnscratch model file (format "
                          f"{header.get('format') if isinstance(header, dict) else header!r})")
-    version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(f"{path}: model format version {version!r} is newer than this "
-                         f"nnscratch reads ({FORMAT_VERSION}); upgrade nnscratch")
+    _check_version(header.get("format_version", None), str(path))
+    check.check_header(header, str(path))
     return header, arrays
+
+
+#: The oldest format version this nnscratch reads (every version up to FORMAT_VERSION).
+OLDEST_FORMAT_VERSION = 1
+
+
+def _check_version(version: Any, source: str) -> None:
+    readable = f"this nnscratch reads versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}"
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"{source}: header key 'format_version' must be an integer, got "
+                         f"{version!r:.100}; {readable}")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{source}: model format version {version} is newer than this "
+                         f"nnscratch reads ({FORMAT_VERSION}); upgrade nnscratch")
+    if version < OLDEST_FORMAT_VERSION:
+        raise ValueError(f"{source}: model format version {version} was never written by "
+                         f"nnscratch; {readable}")
 
 
 def build_model(header: dict[str, Any], arrays: dict[str, np.ndarray], source: str = "model"
                 ) -> Sequential:
-    """Rebuild a model from :func:`model_config` output and :func:`model_arrays` output."""
-    from .layers.base import LAYER_REGISTRY
-    from .losses import LOSS_REGISTRY
-    from .model import Sequential
-    from .optimizers import OPTIMIZER_REGISTRY
+    """Rebuild a model from :func:`model_config` output and :func:`model_arrays` output.
 
+    The header and the arrays are checked against each other before any layer is built
+    (see :mod:`nnscratch._loadcheck`); layers are then built without drawing initial
+    weights, since the saved ones overwrite them.
+    """
+    from . import init as initializers
+    from .model import Sequential
+
+    check.check_header(header, source)
+    classes = check.layer_classes(header, source)
+    check.check_layer_arrays(header, classes, arrays, source)
+    check.check_unread(header, arrays, _ARRAY_REF, source)
     layers = []
-    for i, spec in enumerate(header["layers"]):
-        cls = LAYER_REGISTRY.get(spec["class"])
-        if cls is None:
-            raise ValueError(f"{source}: layer {i} has unknown class {spec['class']!r}")
-        layer = cls.from_config(spec["config"])
-        layer.astype(header["dtype"])
+    for i, (spec, cls) in enumerate(zip(header["layers"], classes, strict=True)):
+        try:
+            with initializers.uninitialised():
+                layer = cls.from_config(spec["config"])
+            layer.astype(header["dtype"])
+        except (TypeError, ValueError, KeyError) as err:
+            raise ValueError(f"{source}: layer {i} ({spec['class']}): bad config "
+                             f"{spec['config']!r:.200}: {err}") from None
         layers.append(layer)
-    model = Sequential(layers)
+    try:
+        model = Sequential(layers)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
     load_arrays_into(model, arrays, source)
     if header.get("input_shape"):
         model.input_shape = tuple(header["input_shape"])
-    if header.get("loss"):
-        loss_cls = LOSS_REGISTRY.get(header["loss"]["class"])
-        opt = header.get("optimizer")
-        opt_cls = OPTIMIZER_REGISTRY.get(opt["class"]) if opt else None
-        if loss_cls is not None:
-            model.use(loss_cls(**header["loss"]["config"]),
-                      opt_cls(**opt["config"]) if opt_cls is not None and opt else None,
-                      metrics=header.get("metrics", "auto"))
+    if header.get("loss") is not None:
+        model.use(_from_spec(header["loss"], check.loss_class, "loss", source),
+                  _from_spec(header["optimizer"], check.optimizer_class, "optimizer", source),
+                  metrics=header.get("metrics", "auto"))
     model.metadata = header.get("metadata", {})  # type: ignore[attr-defined]
     model.eval()
     return model
 
 
-def load(path: str | os.PathLike[str]) -> Sequential:
+def _from_spec(spec: dict[str, Any], lookup: Any, what: str, source: str) -> Any:
+    """Build the loss or optimizer a header's ``{"class": ..., "config": ...}`` names."""
+    cls = lookup(spec["class"])
+    if cls is None:
+        raise ValueError(f"{source}: unknown {what} class {spec['class']!r}")
+    check.check_arguments(cls, spec["config"], f"{source}: {what} ({spec['class']})")
+    try:
+        return cls(**spec["config"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{source}: {what} ({spec['class']}): bad config "
+                         f"{spec['config']!r:.200}: {err}") from None
+
+
+def load(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES
+         ) -> Sequential:
     """Load a model saved by :meth:`Sequential.save`.
 
     The returned model has its layers, weights, loss and optimizer settings (not the
     optimizer's state: see checkpoints for resuming training) and ``model.metadata``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+    max_bytes : int or None, default 1 GiB (``nnscratch._npzread.DEFAULT_MAX_BYTES``)
+        The most bytes of array data to read; a file holding more is refused before it
+        is read. Raise it for bigger models; None removes the cap (sizes are still
+        checked against what the file really holds).
 
     Raises
     ------
     FileNotFoundError
         No file at ``path``.
     ValueError
-        The file is not an nnscratch model, is corrupt, or is from a newer format.
+        The file is not an nnscratch model, is corrupt, holds more than ``max_bytes``, is
+        from a newer format, names an unknown class, has a config a class does not take,
+        arrays that disagree with the header or that nothing reads. The message names the
+        file and the key.
     """
-    header, arrays = read_npz(path)
+    header, arrays = read_npz(path, max_bytes)
     return build_model(header, arrays, source=str(path))

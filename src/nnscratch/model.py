@@ -540,6 +540,7 @@ class Sequential:
     def _restore_checkpoint(self, path: str | os.PathLike[str], cbs: CallbackList
                             ) -> tuple[int, np.random.Generator]:
         """Load a checkpoint into this model and ``cbs``; returns (next epoch, generator)."""
+        from ._loadcheck import restoring
         from .io import load_arrays_into, read_checkpoint
 
         assert self.optimizer is not None
@@ -565,8 +566,10 @@ class Sequential:
                           f"checkpoint was trained with {saved_cfg}", UserWarning,
                           stacklevel=3)
         load_arrays_into(self, arrays, str(path))
-        self.optimizer.load_state_dict(opt["state"])
-        self.history.load_state_dict(training["history"])
+        with restoring(str(path), "optimizer"):
+            self.optimizer.load_state_dict(opt["state"])
+        with restoring(str(path), "history"):
+            self.history.load_state_dict(training["history"])
         self._iteration = int(training["iteration"])
         self._epochs_done = int(training["epoch"])
         self._partial_epoch = bool(training.get("partial_epoch", False))
@@ -579,10 +582,12 @@ class Sequential:
         for cb in cbs.stateful():
             for j, entry in enumerate(entries):
                 if not used[j] and CALLBACK_REGISTRY.means(entry["class"], type(cb)):
-                    cb.load_state_dict(entry["state"])  # type: ignore[attr-defined]
+                    with restoring(str(path), f"callbacks.{j}"):
+                        cb.load_state_dict(entry["state"])  # type: ignore[attr-defined]
                     used[j] = True
                     break
-        rng = _generator_from_state(training["rng"], str(path))
+        with restoring(str(path), "rng"):
+            rng = _generator_from_state(training["rng"], str(path))
         return self._epochs_done, rng
 
     # -- inference ---------------------------------------------------------------------------

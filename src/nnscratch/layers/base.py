@@ -14,7 +14,7 @@ its module and name) so that a saved model can be rebuilt from its JSON descript
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -26,6 +26,14 @@ from ..regularizers import to_config
 LAYER_REGISTRY: Registry[type[Layer]] = Registry("layer")
 
 Shape = tuple[int | None, ...]
+
+
+class ArraySpec(NamedTuple):
+    """An array a layer saves: its shape and the dtype kinds it may have."""
+
+    shape: tuple[int, ...]
+    #: NumPy dtype kinds accepted: ``"f"`` floating, ``"iu"`` integer, ``"U"`` text.
+    kinds: str = "f"
 
 
 class Layer:
@@ -88,6 +96,35 @@ class Layer:
     def from_config(cls, config: dict[str, Any]) -> Layer:
         return cls(**config)
 
+    @classmethod
+    def array_specs(cls, config: dict[str, Any]) -> dict[str, ArraySpec] | None:
+        """The arrays a layer built from ``config`` saves, derived without building it.
+
+        Loading compares a file's arrays with these before any layer is built, so a small
+        file cannot make a layer allocate what its header declares.
+
+        Parameters
+        ----------
+        config : dict
+            What :meth:`get_config` returns.
+
+        Returns
+        -------
+        dict of str to ArraySpec, or None
+            By key in a saved file after ``layers.<i>.``: a parameter's name (``"W"``)
+            or ``"state."`` and a state array's name. None when the class cannot tell:
+            a layer with parameters or state that does not override this method is
+            built first and checked after.
+
+        Raises
+        ------
+        ValueError
+            A config value that no layer could be built from.
+        """
+        if cls.parameters is Layer.parameters and cls.state_arrays is Layer.state_arrays:
+            return {}
+        return None
+
     def astype(self, dtype: np.typing.DTypeLike) -> Layer:
         """Convert the parameters (and any float buffers) to ``dtype``; returns self."""
         for p in self.parameters():
@@ -125,6 +162,14 @@ class Layer:
         if value is None:
             raise RuntimeError(f"{self}.backward() called before forward()")
         return value
+
+
+def config_int(owner: str, config: dict[str, Any], key: str) -> int:
+    """``config[key]`` as a positive int, or a ValueError naming ``owner`` and ``key``."""
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{owner}: {key} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def check_ndim(layer: Layer, x: np.ndarray, ndim: int, expected: str) -> None:

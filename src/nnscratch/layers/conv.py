@@ -19,7 +19,7 @@ from .._dtype import resolve_dtype
 from .._rng import as_rng
 from ..parameter import Parameter
 from ..regularizers import Regularizer, get_regularizer
-from .base import Layer, Shape, _regularizer_config, check_float
+from .base import ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
 from .image import (
     fmt_pair,
     fmt_shape,
@@ -339,6 +339,17 @@ class Conv2D(Layer):
         ho = None if h is None else self._out_dim(h, 0, full)
         wo = None if w is None else self._out_dim(w, 1, full)
         return (self.out_channels, ho, wo)
+
+    @classmethod
+    def array_specs(cls, config: dict[str, Any]) -> dict[str, ArraySpec]:
+        """``W`` of shape (out_channels, in_channels, kh, kw) and ``b`` of (out_channels,)."""
+        c_in = config_int("Conv2D", config, "in_channels")
+        c_out = config_int("Conv2D", config, "out_channels")
+        kh, kw = pair("kernel_size", "Conv2D", config.get("kernel_size"))
+        specs = {"W": ArraySpec((c_out, c_in, kh, kw))}
+        if bool(config.get("bias", True)):
+            specs["b"] = ArraySpec((c_out,))
+        return specs
 
     def get_config(self) -> dict[str, Any]:
         return {

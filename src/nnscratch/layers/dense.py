@@ -11,7 +11,7 @@ from .._dtype import resolve_dtype
 from .._rng import as_rng
 from ..parameter import Parameter
 from ..regularizers import Regularizer, get_regularizer
-from .base import Layer, Shape, _regularizer_config, check_float
+from .base import ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
 
 
 class Dense(Layer):
@@ -187,4 +187,14 @@ class Dense(Layer):
 
     def __repr__(self) -> str:
         return f"Dense({self.in_features}→{self.out_features})"
+
+    @classmethod
+    def array_specs(cls, config: dict[str, Any]) -> dict[str, ArraySpec]:
+        """``W`` of shape (in_features, out_features) and ``b`` of (out_features,)."""
+        n_in = config_int("Dense", config, "in_features")
+        n_out = config_int("Dense", config, "out_features")
+        specs = {"W": ArraySpec((n_in, n_out))}
+        if bool(config.get("bias", True)):
+            specs["b"] = ArraySpec((n_out,))
+        return specs
 

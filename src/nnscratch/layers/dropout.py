@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._rng import as_rng
-from .base import Layer, check_float
+from .base import ArraySpec, Layer, check_float
 
 
 class Dropout(Layer):
@@ -95,6 +95,11 @@ class Dropout(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"p": self.p}
+
+    @classmethod
+    def array_specs(cls, config: dict[str, Any]) -> dict[str, ArraySpec]:
+        """The generator's state, a JSON string in a 0-d text array."""
+        return {"state.rng_state": ArraySpec((), "U")}
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """The generator's state (a JSON string in a 0-d array), so that a checkpoint

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._dtype import resolve_dtype
 from ..parameter import Parameter
-from .base import Layer, Shape, check_float
+from .base import ArraySpec, Layer, Shape, check_float, config_int
 
 
 class _BatchNorm(Layer):
@@ -171,6 +171,17 @@ class _BatchNorm(Layer):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return self._check_shape(input_shape)
+
+    @classmethod
+    def array_specs(cls, config: dict[str, Any]) -> dict[str, ArraySpec]:
+        """``gamma`` and ``beta`` (when affine) and the running statistics, all (C,)."""
+        c = config_int(cls.__name__, config, "num_features")
+        specs = {"gamma": ArraySpec((c,)), "beta": ArraySpec((c,))} \
+            if bool(config.get("affine", True)) else {}
+        specs.update({"state.running_mean": ArraySpec((c,)),
+                      "state.running_var": ArraySpec((c,)),
+                      "state.num_batches_tracked": ArraySpec((), "iu")})
+        return specs
 
     def get_config(self) -> dict[str, Any]:
         return {"num_features": self.num_features, "momentum": self.momentum,
