@@ -119,7 +119,13 @@ CORRUPT = [
     ("gz-truncated-data", gzip.compress(GOOD[:-5]), r"expected 40 bytes.*found 35"),
     ("gz-trailing-data", gzip.compress(GOOD + b"\x01\x02"), r"found 42.*trailing"),
     ("gz-lying-huge-header", gzip.compress(b"\x00\x00\x08\x03" + b"\xff" * 12),
-     r"shape \(4294967295, 4294967295, 4294967295\), found 16"),
+     r"shape \(4294967295, 4294967295, 4294967295\), more than a gzip file of \d+ bytes "
+     r"can hold \(deflate inflates at most 1032:1\)"),
+    # 1.1 MB of noise: a gzip file that could hold the 1 GiB it declares, but the cap refuses
+    ("gz-header-beyond-cap", gzip.compress(b"\x00\x00\x08\x03" + struct.pack(
+        ">3I", 1, 1 << 15, 1 << 15) + np.random.default_rng(0).bytes(1_100_000)),
+     r"the array of shape \(1, 32768, 32768\) is 1073741840 bytes, more than the limit "
+     r"max_bytes=1073741824"),
 ]
 
 
@@ -164,6 +170,18 @@ def test_issue_examples_verbatim(tmp_path):
         load_idx(path)
 
 
+def test_max_bytes_caps_what_a_header_may_declare(tmp_path):
+    data = np.arange(24, dtype=np.int32).reshape(2, 3, 4)  # 96 bytes + a 16-byte header
+    for gz in (False, True):
+        path = write(tmp_path / f"x{gz}", idx_bytes(data), gz=gz)
+        with pytest.raises(ValueError, match=r"is 112 bytes, more than the limit max_bytes=111"):
+            load_idx(path, max_bytes=111)
+        np.testing.assert_array_equal(load_idx(path, max_bytes=112), data)
+        np.testing.assert_array_equal(load_idx(path, max_bytes=None), data)
+    with pytest.raises(ValueError, match="max_bytes must be a non-negative integer or None"):
+        load_idx(path, max_bytes=-1)
+
+
 def test_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope-idx1-ubyte"):
         load_idx(tmp_path / "nope-idx1-ubyte")
@@ -180,7 +198,7 @@ def test_lying_header_allocates_nothing_big(tmp_path):
                  b"\x00\x00\xff\xff" + b"\x00" * 8, gz=True)
     tracemalloc.start()
     try:
-        with pytest.raises(ValueError, match="found 24"):
+        with pytest.raises(ValueError, match=r"more than a gzip file of \d+ bytes can hold"):
             load_idx(path)
         _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -440,8 +440,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """``nnscratch predict``: classes (or probabilities) for raw inputs."""
     model = _load(args.model)
     meta = getattr(model, "metadata", {}) or {}
+    from ._npzread import read_npy  # bounded: sizes checked before allocating, 1 GiB cap
+
     try:
-        raw = np.load(args.input, allow_pickle=False)
+        raw = read_npy(args.input)
     except (OSError, ValueError) as err:
         raise CLIError(f"cannot read {args.input}: {one_line(err)}") from None
     try:

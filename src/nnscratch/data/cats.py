@@ -3,6 +3,10 @@
 Each file holds ``<split>_set_x`` (N, 64, 64, 3) uint8, ``<split>_set_y`` (N,) with 1
 for a cat, and ``list_classes`` (``[b"non-cat", b"cat"]``). Reading them needs h5py,
 the optional extra ``pip install nnscratch[hdf5]``.
+
+Every dataset's shape and dtype are checked before it is read, and so is its size: against
+the bytes the file really stores for it (an HDF5 dataset can declare a million images and
+store none) and against ``max_bytes`` (default 1 GiB).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._npzread import DEFAULT_MAX_BYTES, DEFLATE_MAX_RATIO, check_cap, check_max_bytes
 from .download import data_home
 
 CATS_FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
@@ -32,6 +37,8 @@ def _h5py() -> Any:
 
 def load_cats(
     root: str | os.PathLike[str] | None = None,
+    *,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], list[str]]:
     """Load the cat-vs-non-cat set as ``(x_train, y_train), (x_test, y_test), classes``.
 
@@ -40,6 +47,10 @@ def load_cats(
     root : path-like, optional
         Folder with ``train_catvnoncat.h5`` and ``test_catvnoncat.h5``; by default the
         per-user folder ``~/.cache/nnscratch/catvnoncat`` (``$NNSCRATCH_DATA/catvnoncat``).
+    max_bytes : int or None, default 1 GiB
+        The most bytes of data to read from each file; one declaring more is refused
+        before any data is read. None removes the cap (declared sizes are still checked
+        against what the file stores).
 
     Returns
     -------
@@ -56,8 +67,9 @@ def load_cats(
     FileNotFoundError, OSError
         A file is missing or unreadable (the message names it).
     ValueError
-        A file is not HDF5, lacks a key, or holds data of the wrong shape, type or
-        count; the message names the file, the key and what was expected.
+        A file is not HDF5, lacks a key, holds data of the wrong shape, type or count,
+        declares more than it stores or more than ``max_bytes``; the message names the
+        file, the key and what was expected.
 
     Examples
     --------
@@ -72,8 +84,9 @@ def load_cats(
             f"cat-vs-non-cat: {' and '.join(missing)} not found in {folder}; put "
             f"{' and '.join(CATS_FILES.values())} there"
             + (" or pass their folder as root=" if root is None else ""))
-    train_x, train_y, classes = _load_file(folder / CATS_FILES["train"], "train")
-    test_x, test_y, test_classes = _load_file(folder / CATS_FILES["test"], "test")
+    max_bytes = check_max_bytes(max_bytes)
+    train_x, train_y, classes = _load_file(folder / CATS_FILES["train"], "train", max_bytes)
+    test_x, test_y, test_classes = _load_file(folder / CATS_FILES["test"], "test", max_bytes)
     if test_classes != classes:
         raise ValueError(
             f"{CATS_FILES['test']}: list_classes {test_classes} differs from "
@@ -88,7 +101,8 @@ def load_cats(
     return (train_x, train_y), (test_x, test_y), classes
 
 
-def _load_file(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _load_file(path: Path, split: str, max_bytes: int | None = DEFAULT_MAX_BYTES
+               ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     h5py = _h5py()
     name = path.name
     with open(path, "rb") as f:  # missing or unreadable: the OSError names the path
@@ -104,37 +118,21 @@ def _load_file(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[str
         raise ValueError(f"{name}: corrupt HDF5 file ({err})") from err
     with h5:
         try:
-            x = _dataset(h5, name, f"{split}_set_x")
-            y = _dataset(h5, name, f"{split}_set_y")
-            raw_classes = _dataset(h5, name, "list_classes")
+            sets = [_dataset(h5, name, key)
+                    for key in (f"{split}_set_x", f"{split}_set_y", "list_classes")]
+            _check_declared(name, split, *sets)
+            check_cap(name, "its data", sum(_nbytes(d) for d in sets), max_bytes)
+            x, y, raw_classes = (np.asarray(d[()]) for d in sets)
         except (OSError, RuntimeError, KeyError) as err:  # h5py's errors for damaged data
             raise ValueError(f"{name}: corrupt HDF5 file ({err})") from err
 
-    if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(
-            f"{name}: key {split}_set_x: expected images of shape (N, 64, 64, 3), got {x.shape}"
-        )
     if x.dtype != np.uint8:
-        if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < 0 or x.max() > 255)):
+        if x.size and (x.min() < 0 or x.max() > 255):
             raise ValueError(
                 f"{name}: key {split}_set_x: expected uint8 pixels in 0..255, got {x.dtype}"
             )
         x = x.astype(np.uint8)
-    # the course's files store y as (N,); some copies keep its (1, N) row vector
-    if y.ndim == 2 and 1 in y.shape:
-        y = y.reshape(-1)
-    if y.ndim != 1 or len(y) != len(x):
-        raise ValueError(
-            f"{name}: key {split}_set_y: expected {len(x)} labels of shape ({len(x)},), one "
-            f"per image in {split}_set_x, got shape {y.shape}"
-        )
-    if not np.issubdtype(y.dtype, np.integer) and not np.issubdtype(y.dtype, np.bool_):
-        raise ValueError(f"{name}: key {split}_set_y: expected integer labels, got {y.dtype}")
-    if raw_classes.ndim != 1:
-        raise ValueError(
-            f"{name}: key list_classes: expected a 1-D list of names, got shape "
-            f"{raw_classes.shape}"
-        )
+    y = y.reshape(-1)  # (N,), or the (1, N) row vector some copies keep
     classes = [
         c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
         for c in raw_classes.tolist()
@@ -142,10 +140,57 @@ def _load_file(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[str
     return x, y.astype(np.int64), classes
 
 
-def _dataset(h5: Any, name: str, key: str) -> np.ndarray:
+def _dataset(h5: Any, name: str, key: str) -> Any:
+    """The h5py dataset ``key`` (not read yet)."""
     if key not in h5:
         raise ValueError(f"{name}: missing key {key!r}, found keys {sorted(h5.keys())}")
     item = h5[key]
     if not hasattr(item, "shape"):
         raise ValueError(f"{name}: key {key!r}: expected a dataset, found a group")
-    return np.asarray(item[()])
+    return item
+
+
+#: The most class names a file may list.
+_MAX_CLASSES = 1000
+
+
+def _check_declared(name: str, split: str, x: Any, y: Any, classes: Any) -> None:
+    """Shapes, dtypes and stored sizes of the three datasets, before any is read."""
+    if len(x.shape) != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
+        raise ValueError(
+            f"{name}: key {split}_set_x: expected images of shape (N, 64, 64, 3), got {x.shape}"
+        )
+    if x.dtype.kind not in "ui":
+        raise ValueError(
+            f"{name}: key {split}_set_x: expected uint8 pixels in 0..255, got {x.dtype}"
+        )
+    # the course's files store y as (N,); some copies keep its (1, N) row vector
+    n = x.shape[0]
+    if not (tuple(y.shape) == (n,) or (len(y.shape) == 2 and 1 in y.shape and y.size == n)):
+        raise ValueError(
+            f"{name}: key {split}_set_y: expected {n} labels of shape ({n},), one "
+            f"per image in {split}_set_x, got shape {y.shape}"
+        )
+    if y.dtype.kind not in "uib":
+        raise ValueError(f"{name}: key {split}_set_y: expected integer labels, got {y.dtype}")
+    if len(classes.shape) != 1 or classes.shape[0] > _MAX_CLASSES:
+        raise ValueError(
+            f"{name}: key list_classes: expected a 1-D list of at most {_MAX_CLASSES} names, "
+            f"got shape {classes.shape}"
+        )
+    for key, d in ((f"{split}_set_x", x), (f"{split}_set_y", y)):
+        stored = d.id.get_storage_size()
+        ratio = 1 if d.compression is None else DEFLATE_MAX_RATIO
+        if _nbytes(d) > stored * ratio:
+            raise ValueError(
+                f"{name}: key {key}: declares shape {d.shape} of {d.dtype} ({_nbytes(d)} "
+                f"bytes) but the file stores {stored} bytes for it"
+            )
+
+
+def _nbytes(d: Any) -> int:
+    """Bytes a dataset declares, in Python ints."""
+    n = int(d.dtype.itemsize)
+    for s in d.shape:
+        n *= int(s)
+    return n

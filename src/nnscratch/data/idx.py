@@ -8,15 +8,21 @@ An IDX file is a header followed by the array's bytes in C order, big-endian::
 
 The parser trusts nothing in the header: every size is checked against the bytes
 actually present before any array is allocated, so a corrupt or hostile file fails with
-a ValueError naming the file instead of a crash, a hang or a huge allocation.
+a ValueError naming the file instead of a crash, a hang or a huge allocation. A raw file
+must hold exactly the bytes its header declares; a gzip file must be able to (a deflate
+stream inflates at most 1032:1) and is inflated 1 MiB at a time, never past what the
+header declares. Files declaring more than ``max_bytes`` (default 1 GiB) are refused
+before any data is read.
 """
 
 from __future__ import annotations
 
 import os
-from typing import IO, Protocol
+from typing import IO, NamedTuple, Protocol
 
 import numpy as np
+
+from .._npzread import DEFAULT_MAX_BYTES, DEFLATE_MAX_RATIO, check_cap, check_max_bytes
 
 #: IDX dtype codes and the big-endian NumPy dtype each one stores.
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -55,6 +61,7 @@ def load_idx(
     *,
     ndim: int | None = None,
     dtype: np.typing.DTypeLike | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> np.ndarray:
     """Read an IDX file (raw or gzip, detected by its first bytes) into an array.
 
@@ -66,6 +73,10 @@ def load_idx(
         Number of dimensions the caller expects (3 for MNIST images, 1 for labels).
     dtype : dtype, optional
         Element type the caller expects (``np.uint8`` for MNIST).
+    max_bytes : int or None, default 1 GiB
+        The most bytes of data to read; a header declaring more is refused before any
+        data is read. Raise it for bigger files; None removes the cap (sizes are still
+        checked against the bytes really there).
 
     Returns
     -------
@@ -78,9 +89,10 @@ def load_idx(
         The file is missing or unreadable.
     ValueError
         Anything wrong with the contents: a corrupt gzip stream, a bad magic number,
-        an unknown dtype code, a header that disagrees with the data length, or a
-        header that is not the expected ``ndim`` / ``dtype``. The message names the
-        file, what was expected and what was found.
+        an unknown dtype code, a header that disagrees with the data length, a header
+        declaring more than ``max_bytes``, or a header that is not the expected
+        ``ndim`` / ``dtype``. The message names the file, what was expected and what was
+        found.
 
     Examples
     --------
@@ -90,7 +102,7 @@ def load_idx(
     """
     name = os.path.basename(os.fspath(path))
     with open(path, "rb") as raw:
-        return _parse(raw, name, ndim, dtype, os.fstat(raw.fileno()).st_size)
+        return _parse(raw, name, ndim, dtype, os.fstat(raw.fileno()).st_size, max_bytes)
 
 
 def parse_idx(
@@ -99,6 +111,7 @@ def parse_idx(
     *,
     ndim: int | None = None,
     dtype: np.typing.DTypeLike | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> np.ndarray:
     """Parse the bytes of an IDX file (raw or gzip) like :func:`load_idx`.
 
@@ -106,7 +119,7 @@ def parse_idx(
     """
     import io
 
-    return _parse(io.BytesIO(data), name, ndim, dtype, len(data))
+    return _parse(io.BytesIO(data), name, ndim, dtype, len(data), max_bytes)
 
 
 def _parse(
@@ -115,7 +128,9 @@ def _parse(
     ndim: int | None,
     dtype: np.typing.DTypeLike | None,
     size: int,
+    max_bytes: int | None,
 ) -> np.ndarray:
+    max_bytes = check_max_bytes(max_bytes)
     if ndim is not None and (
         isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)) or not 1 <= ndim <= 255
     ):
@@ -123,7 +138,7 @@ def _parse(
     want_code = None if dtype is None else _dtype_code(dtype)
     if raw.read(2) != _GZIP_MAGIC:
         raw.seek(0)
-        return _read_idx(raw, name, ndim, want_code, size)
+        return _read_idx(raw, name, ndim, want_code, _Sizes(size, False, max_bytes))
 
     import gzip
     import zlib
@@ -131,7 +146,7 @@ def _parse(
     raw.seek(0)
     try:
         with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-            return _read_idx(stream, name, ndim, want_code, None)
+            return _read_idx(stream, name, ndim, want_code, _Sizes(size, True, max_bytes))
     except (gzip.BadGzipFile, EOFError, zlib.error) as err:
         # BadGzipFile is an OSError, but the file was read fine: its contents are bad
         raise ValueError(
@@ -150,11 +165,34 @@ def _read_exactly(stream: _Reader, n: int) -> bytearray:
     return buf
 
 
-def _count_rest(stream: _Reader) -> int:
+def _count_rest(stream: _Reader, limit: int) -> int:
+    """Bytes left in ``stream``, counted (not kept) up to about ``limit``."""
     n = 0
-    while chunk := stream.read(_CHUNK):
+    while n <= limit and (chunk := stream.read(_CHUNK)):
         n += len(chunk)
     return n
+
+
+class _Sizes(NamedTuple):
+    """What bounds the data: the file's size, whether it is gzip, the cap."""
+
+    file: int
+    gzip: bool
+    max_bytes: int | None
+
+
+def _check_declared(name: str, shape: tuple[int, ...], total: int, sizes: _Sizes) -> None:
+    """Refuse a header, before any data is read, that declares more than the file can
+    hold (a gzip file inflates at most 1032:1) or more than ``max_bytes``."""
+    if not sizes.gzip and sizes.file != total:
+        return  # the caller reports the mismatch with the sizes found
+    if sizes.gzip and total > sizes.file * DEFLATE_MAX_RATIO:
+        raise ValueError(
+            f"{name}: expected {total} bytes of data for shape {shape}, more than a gzip "
+            f"file of {sizes.file} bytes can hold (deflate inflates at most "
+            f"{DEFLATE_MAX_RATIO}:1)"
+        )
+    check_cap(name, f"the array of shape {shape}", total, sizes.max_bytes)
 
 
 def _read_idx(
@@ -162,9 +200,9 @@ def _read_idx(
     name: str,
     ndim: int | None,
     want_code: int | None,
-    size: int | None,
+    sizes: _Sizes,
 ) -> np.ndarray:
-    """Parse from ``stream``; ``size`` is the total length when known (raw files)."""
+    """Parse from ``stream``, a raw file or an inflating gzip stream (``sizes.gzip``)."""
     magic_bytes = _read_exactly(stream, 4)
     if len(magic_bytes) < 4:
         raise ValueError(
@@ -203,17 +241,17 @@ def _read_idx(
     for s in shape:
         n_data *= s  # Python ints: no overflow however large the header claims
     total = header_len + n_data
-
-    if size is not None:
-        found = size  # raw file: compare before reading a single data byte
-        data = _read_exactly(stream, n_data) if size == total else bytearray()
+    _check_declared(name, shape, total, sizes)
+    if not sizes.gzip:
+        found = sizes.file  # raw file: compared before reading a single data byte
+        data = _read_exactly(stream, n_data) if found == total else bytearray()
     else:
         # gzip: the length is only known by decompressing; read at most what the header
         # promises (+1 to detect trailing bytes), so a lying header costs no memory
         data = _read_exactly(stream, n_data + 1)
         found = header_len + len(data)
         if len(data) > n_data:
-            found += _count_rest(stream)
+            found += _count_rest(stream, max(sizes.max_bytes or 0, n_data) - n_data)
     if found != total or len(data) != n_data:
         what = "truncated" if found < total else "trailing bytes"
         raise ValueError(
