@@ -86,8 +86,9 @@ def test_80_columns_keep_the_bar_and_show_validation_on_the_closing_line(tmp_pat
 
 def test_short_postfix_keeps_the_loss_and_one_metric():
     logs = {"loss": 0.123456, "accuracy": 0.9, "top_k": 0.99, "val_loss": 0.2}
-    assert short_postfix(logs) == {"loss": "0.1235", "accuracy": "0.9"}
-    assert short_postfix({"loss": 1.0}) == {"loss": "1"}
+    assert short_postfix(logs) == {"loss": "0.1235", "accuracy": "0.9000"}
+    assert short_postfix({"loss": 1.0}) == {"loss": "1.0000"}
+    assert short_postfix({"loss": 1.5e-05}) == {"loss": "1.5e-05"}
 
 
 def test_closing_line_breaks_before_the_validation_values_when_too_wide():
@@ -96,6 +97,9 @@ def test_closing_line_breaks_before_the_validation_values_when_too_wide():
     assert line == ("epoch 10/10 loss=0.3012 accuracy=0.8912 val_loss=0.3345 "
                     "val_accuracy=0.8801 12s")
     assert len(line) <= 80
+    small = {"loss": 0.050912, "accuracy": 0.99512, "val_loss": 0.099291,
+             "val_accuracy": 0.97222}
+    assert len(closing_line("epoch 40/40", small, "0.1s", width=80)) == 80
     narrow = closing_line("epoch 10/10", logs, "12s", width=60)
     first, second = narrow.split("\n")
     assert first == "epoch 10/10 loss=0.3012 accuracy=0.8912 12s"

@@ -23,9 +23,16 @@ _BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}
 _open_bars: weakref.WeakSet[Progress] = weakref.WeakSet()
 
 
+def _number(v: Any) -> str:
+    """4 decimals as Keras shows them (``0.0509``, ``2.3026``); 4 significant digits for
+    values too small or large for that (``1.234e-05``)."""
+    if not isinstance(v, float):
+        return str(v)
+    return f"{v:.4f}" if v == 0 or 1e-3 <= abs(v) < 1e4 else f"{v:.4g}"
+
+
 def _fmt(logs: dict[str, Any], sep: str = "  ") -> str:
-    return sep.join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in logs.items())
+    return sep.join(f"{k}={_number(v)}" for k, v in logs.items())
 
 
 def short_postfix(logs: dict[str, Any]) -> dict[str, str]:
@@ -39,19 +46,18 @@ def short_postfix(logs: dict[str, Any]) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        At most two entries, formatted to 4 significant digits.
+        At most two entries, formatted to 4 decimals.
     """
     keys = [k for k in logs if k == "loss"]
     keys += [k for k in logs if k != "loss" and not k.startswith("val_")][:1]
-    return {k: f"{logs[k]:.4g}" if isinstance(logs[k], float) else str(logs[k])
-            for k in keys}
+    return {k: _number(logs[k]) for k in keys}
 
 
 def closing_line(head: str, logs: dict[str, Any], tail: str = "",
                  width: int | None = None) -> str:
     """The line that replaces a finished bar: ``head``, every value in ``logs``, ``tail``.
 
-    Single spaces and 4 significant digits keep an epoch with one metric and its
+    Single spaces and 4 decimals keep an epoch (up to 99) with one metric and its
     validation values within 80 columns:
     ``epoch 10/10 loss=0.3012 accuracy=0.8912 val_loss=0.3345 val_accuracy=0.8801 12s``.
 
