@@ -131,6 +131,31 @@ def test_float_pixels_rejected(folder):
         load_cats(folder)
 
 
+def test_sizes_are_checked_before_reading(folder, monkeypatch):
+    # a dataset that declares images the file never stored, and one whose read would be huge
+    with h5py.File(folder / "train_catvnoncat.h5", "a") as f:
+        del f["train_set_x"], f["train_set_y"]
+        f.create_dataset("train_set_x", shape=(50_000, 64, 64, 3), dtype="u1")
+        f.create_dataset("train_set_y", data=np.zeros(50_000, np.int64))
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", lambda *a: pytest.fail("read too early"))
+    with pytest.raises(ValueError, match=r"^train_catvnoncat\.h5: key train_set_x: declares shape "
+                       r"\(50000, 64, 64, 3\) of uint8 \(614400000 bytes\) but the file stores 0"):
+        load_cats(folder)
+
+
+def test_compressed_datasets_load_and_max_bytes_caps_a_file(folder):
+    pixels = np.zeros((6, 64, 64, 3), np.uint8)
+    write_h5(folder / "train_catvnoncat.h5", "train", 6, train_set_x=None)
+    with h5py.File(folder / "train_catvnoncat.h5", "a") as f:
+        f.create_dataset("train_set_x", data=pixels, compression="gzip")
+    assert load_cats(folder)[0][0].shape == (6, 64, 64, 3)
+    need = pixels.nbytes + 6 * 8 + CLASSES.nbytes
+    with pytest.raises(ValueError, match=rf"^train_catvnoncat\.h5: its data is {need} bytes, "
+                       rf"more than the limit max_bytes={need - 1}"):
+        load_cats(folder, max_bytes=need - 1)
+    assert len(load_cats(folder, max_bytes=None)[0][0]) == 6
+
+
 def test_label_out_of_range(folder):
     write_h5(folder / "test_catvnoncat.h5", "test", 3, test_set_y=np.array([0, 2, 1]))
     with pytest.raises(ValueError, match=r"^test_catvnoncat\.h5: expected labels in 0\.\.1"):
