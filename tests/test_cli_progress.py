@@ -127,6 +127,15 @@ def test_time_estimate_after_the_first_batches(capsys):
     assert capsys.readouterr().err == ""  # printed once
 
 
+def test_time_estimate_of_a_resumed_run_counts_the_epochs_left(capsys):
+    est = EpochTimeEstimate(batches_per_epoch=100, epochs=10, clock=FakeClock(0.5))
+    est.on_train_begin()
+    est.on_epoch_begin(6)  # resumed after 6 epochs
+    for b in range(7):
+        est.on_batch_end(b)
+    assert capsys.readouterr().err == "about 50s per epoch of 100 batches, 3m20s for 4 epochs\n"
+
+
 def test_time_estimate_is_silent_for_quick_runs(capsys):
     est = EpochTimeEstimate(batches_per_epoch=4, epochs=3, clock=FakeClock(0.01))
     for b in range(4):

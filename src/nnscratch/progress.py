@@ -178,7 +178,7 @@ class EpochTimeEstimate(Callback):
     batches_per_epoch : int
         Training steps in one epoch.
     epochs : int
-        Epochs the run will train.
+        The epoch the run ends with (a resumed run trains those after its first).
     min_seconds : float
         Run at least this long before estimating.
     threshold : float
@@ -206,6 +206,14 @@ class EpochTimeEstimate(Callback):
         self.estimate: float | None = None
         self._seen = 0
         self._t0 = 0.0
+        self._first_epoch = 0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._first_epoch = -1  # set by the first epoch: a resumed run starts later
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._first_epoch < 0:
+            self._first_epoch = epoch
 
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self.estimate is not None:
@@ -224,7 +232,8 @@ class EpochTimeEstimate(Callback):
 
     def _report(self, per_epoch: float) -> None:
         self.estimate = per_epoch
-        total = per_epoch * self.epochs
+        epochs = self.epochs - max(self._first_epoch, 0)
+        total = per_epoch * epochs
         if total >= self.threshold:
             write(f"about {_seconds(per_epoch)} per epoch of {self.batches_per_epoch} "
-                  f"batches, {_seconds(total)} for {self.epochs} epochs")
+                  f"batches, {_seconds(total)} for {epochs} epochs")
