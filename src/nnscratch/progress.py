@@ -183,6 +183,10 @@ class EpochTimeEstimate(Callback):
         Run at least this long before estimating.
     threshold : float
         Print only when the whole run is estimated to take at least this many seconds.
+    skip : int
+        Batches run before the clock starts.
+    min_batches : int
+        Timed batches needed for an estimate (besides ``min_seconds``).
     clock : callable, optional
         Returns the time in seconds (default :func:`time.perf_counter`); tests pass
         their own.

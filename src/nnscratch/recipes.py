@@ -299,6 +299,25 @@ def overlap_warning(model_path: str, meta: dict[str, Any], name: str, data: Prep
     A test split made by a seeded split of one pool (digits, spirals, MNIST's t10k files
     alone) is disjoint only from the training part of that same split; the official test
     files of a dataset are disjoint from its training files.
+
+    Parameters
+    ----------
+    model_path : str
+        The model file, for the message.
+    meta : dict
+        The model's metadata (``dataset``, ``split``, ``data_dir``, ``seed``, ...; empty
+        for a model saved from Python without them).
+    name : str
+        The dataset evaluated on.
+    data : Prepared
+        The data evaluated on (its ``split`` says how its test set was made).
+    data_dir : str or None
+        The folder it was read from (None: the default lookup).
+
+    Returns
+    -------
+    str or None
+        The warning, or None when the split cannot overlap the training data.
     """
     if not meta.get("dataset"):
         if data.split != "seeded":
