@@ -135,6 +135,22 @@ def test_version_1_files_with_bare_class_names_still_load(tmp_path):
     assert type(model.optimizer).__name__ == "SGD"
 
 
+def test_version_1_weight_decay_keeps_skipping_biases(tmp_path):
+    # Format 1's weight_decay left biases and normalisation parameters alone; since
+    # format 2 it decays every parameter unless exclude_bias_and_norm is set.
+    header, arrays = saved_parts(tmp_path / "m.npz")
+    header["optimizer"]["config"]["weight_decay"] = 0.01
+    del header["optimizer"]["config"]["exclude_bias_and_norm"]
+    assert nn.load(write_model(tmp_path / "v2.npz", header, arrays)
+                   ).optimizer.exclude_bias_and_norm is False
+    header["format_version"] = 1
+    assert nn.load(write_model(tmp_path / "v1.npz", header, arrays)
+                   ).optimizer.exclude_bias_and_norm is True
+    header["optimizer"]["config"]["weight_decay"] = 0.0      # nothing to exclude
+    assert nn.load(write_model(tmp_path / "v1-no-decay.npz", header, arrays)
+                   ).optimizer.exclude_bias_and_norm is False
+
+
 def test_compressed_fortran_and_big_endian_arrays_load(tmp_path):
     header, arrays = saved_parts(tmp_path / "m.npz")
     arrays["layers.0.W"] = np.asfortranarray(arrays["layers.0.W"])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from inspect import signature
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -270,7 +271,28 @@ def read_npz(path: str | os.PathLike[str], max_bytes: int | None = DEFAULT_MAX_B
                          f"{header.get('format') if isinstance(header, dict) else header!r})")
     _check_version(header.get("format_version", None), str(path))
     check.check_header(header, str(path))
+    if header["format_version"] == 1:
+        _upgrade_weight_decay(header)
     return header, arrays
+
+
+def _upgrade_weight_decay(header: dict[str, Any]) -> None:
+    """Format 1's ``weight_decay`` skipped biases and normalisation parameters: keep that.
+
+    Since format 2 it applies to every parameter unless the optimizer's
+    ``exclude_bias_and_norm`` is set, so a format-1 file with weight decay gets the switch
+    set, and loads and resumes with the updates it was trained with.
+    """
+    training = header.get("training")
+    specs = [header.get("optimizer"),
+             training.get("optimizer") if isinstance(training, dict) else None]
+    for spec in specs:
+        if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
+            continue
+        config, cls = spec["config"], check.optimizer_class(spec.get("class"))
+        takes_switch = cls is not None and "exclude_bias_and_norm" in signature(cls).parameters
+        if takes_switch and config.get("weight_decay") and "exclude_bias_and_norm" not in config:
+            config["exclude_bias_and_norm"] = True
 
 
 #: The oldest format version this nnscratch reads (every version up to FORMAT_VERSION).
