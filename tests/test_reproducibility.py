@@ -83,6 +83,17 @@ print(b"".join(p.data.tobytes() for p in model.parameters()).hex())
 """
 
 
+def test_loading_a_model_takes_no_draws_from_the_library_generator(tmp_path):
+    nn.Sequential(nn.Dense(3, 4, rng=0), nn.Dropout(0.5, rng=1)).save(tmp_path / "m.npz")
+    nn.manual_seed(5)
+    expected = nn.Dense(3, 4).W.data
+    nn.manual_seed(5)
+    loaded = nn.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(nn.Dense(3, 4).W.data, expected)
+    saved = nn.Dropout(0.5, rng=1).rng.bit_generator.state
+    assert loaded.layers[1].rng.bit_generator.state == saved   # from the file
+
+
 def test_manual_seed_bit_for_bit_across_processes():
     outs = [subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                            check=True).stdout for _ in range(2)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import _who, check_int
+from .init import is_uninitialised
 
 RngLike = "np.random.Generator | int | None"
 
@@ -67,7 +68,9 @@ def as_rng(rng: np.random.Generator | int | None, owner: str = "",
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None:
-        if _LIBRARY_RNG is None:
+        # a layer being loaded gets its generator's state from the file (or draws
+        # nothing), so it takes no draw that would shift what manual_seed's users see
+        if _LIBRARY_RNG is None or is_uninitialised():
             return np.random.default_rng()
         # a child seeded by 128 bits drawn from the library generator, in call order
         return np.random.default_rng(_LIBRARY_RNG.integers(2**63, size=2))

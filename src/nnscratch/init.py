@@ -225,3 +225,8 @@ def uninitialised() -> Iterator[None]:
         yield
     finally:
         _skipping.on = before
+
+
+def is_uninitialised() -> bool:
+    """Whether this thread is inside :func:`uninitialised` (layers are being loaded)."""
+    return bool(getattr(_skipping, "on", False))
