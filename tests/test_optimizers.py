@@ -341,7 +341,9 @@ def test_learning_rate_setter_validates():
         opt.learning_rate = -0.5
 
 
-@pytest.mark.parametrize("module", ["nnscratch.optimizers", "nnscratch.schedules",
+@pytest.mark.parametrize("module", ["nnscratch.optimizers.sgd", "nnscratch.optimizers.adagrad",
+                                    "nnscratch.optimizers.rmsprop", "nnscratch.optimizers.adam",
+                                    "nnscratch.schedules",
                                     "nnscratch.regularizers", "nnscratch.layers.dropout",
                                     "nnscratch.layers.norm"])
 def test_docstring_examples(module):

@@ -1,0 +1,245 @@
+"""The optimizer base class and the helpers its subclasses share (see
+:mod:`nnscratch.optimizers`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .._blas import Axpy
+from .._checks import check_number as _check_number
+from .._registry import Registry
+from ..parameter import Parameter
+
+OPTIMIZER_REGISTRY: Registry[type[Optimizer]] = Registry("optimizer")
+
+
+def _check_lr(owner: str, learning_rate: float) -> float:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)):
+        raise TypeError(f"{owner}: learning_rate must be a number, got {learning_rate!r}")
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"{owner}: learning_rate must be > 0, got {learning_rate!r}")
+    return float(learning_rate)
+
+
+def _check_clip(owner: str, name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    return _check_number(owner, name, value, 0.0, lo_open=True)
+
+
+def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
+    """A scratch array shaped like ``like``, kept in ``state`` under ``_key`` and reused.
+
+    Keys starting with ``_`` are workspace, not state: :meth:`Optimizer.state_dict`
+    leaves them out.
+    """
+    buf = state.get(key)
+    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        buf = np.empty_like(like)
+        state[key] = buf
+    return buf
+
+
+def _descend(p: Parameter, d: np.ndarray, lr: float, state: dict[str, Any]) -> None:
+    """θ ← θ − η d in place: BLAS's axpy where NumPy's BLAS can be reached (one pass over
+    memory, on BLAS's threads; see :mod:`nnscratch._blas`), else η d into a reused buffer
+    and a subtraction (two passes, no fresh temporary)."""
+    axpy = _axpy_for(state, d, p.data)
+    if axpy is not None:
+        axpy(-lr)
+        return
+    tmp = _buffer(state, "_tmp", d)
+    np.multiply(d, lr, out=tmp)
+    p.data -= tmp
+
+
+def _axpy_for(state: dict[str, Any], x: np.ndarray, y: np.ndarray) -> Axpy | None:
+    """A BLAS ``y ← a·x + y`` for this pair of arrays, cached in ``state`` while both
+    stay the same objects; None where BLAS cannot do it (NumPy then does)."""
+    cached = state.get("_axpy")
+    if cached is not None and cached[0] is x and cached[1] is y:
+        return cached[2]
+    axpy = Axpy(x, y) if Axpy.usable(x, y) else None
+    state["_axpy"] = (x, y, axpy)
+    return axpy
+
+
+class Optimizer:
+    """Base class.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step size η > 0. ``fit(learning_rate=...)`` and learning-rate schedules set it.
+    clipnorm : float or None
+        Rescale the gradients so that their global L2 norm (over all bound parameters) is
+        at most this before each step.
+    clipvalue : float or None
+        Clamp each gradient entry to ``[-clipvalue, clipvalue]`` before each step (applied
+        before ``clipnorm`` when both are given).
+
+    Attributes
+    ----------
+    params : list of Parameter
+        The bound parameters (empty until :meth:`bind`).
+    state : list of dict
+        Per-parameter state, aligned with ``params``. Keys starting with ``_`` hold reused
+        scratch arrays and are not saved.
+    iterations : int
+        Number of :meth:`step` calls since binding.
+
+    Subclasses implement ``_update(p, grad, state)``, which changes ``p.data`` in place.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        OPTIMIZER_REGISTRY.register(cls)
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+    ) -> None:
+        owner = type(self).__name__
+        self.learning_rate = _check_lr(owner, learning_rate)
+        self.clipnorm = _check_clip(owner, "clipnorm", clipnorm)
+        self.clipvalue = _check_clip(owner, "clipvalue", clipvalue)
+        self.params: list[Parameter] = []
+        self.state: list[dict[str, Any]] = []
+        self.iterations = 0
+
+    @property
+    def learning_rate(self) -> float:
+        return self._lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self._lr = _check_lr(type(self).__name__, value)
+
+    def bind(self, params: Iterable[Parameter]) -> Optimizer:
+        """Attach to ``params`` and reset the state; returns self."""
+        self.params = list(params)
+        self.state = [{} for _ in self.params]
+        self.iterations = 0
+        return self
+
+    def zero_grad(self) -> None:
+        """Clear every bound parameter's gradient."""
+        for p in self.params:
+            p.zero_grad()
+
+    def clip_gradients(self) -> float:
+        """Apply ``clipvalue`` then ``clipnorm`` to the bound gradients, in place.
+
+        Returns
+        -------
+        float
+            The global L2 norm of the gradients before norm clipping (after value
+            clipping), or NaN when ``clipnorm`` is None.
+        """
+        if self.clipvalue is not None:
+            c = self.clipvalue
+            for p in self.params:
+                np.clip(p.grad, -c, c, out=p.grad)
+        if self.clipnorm is None:
+            return math.nan
+        # Σ‖g_i‖² accumulated in a Python float; np.dot of a contiguous ravel copies nothing
+        total = 0.0
+        for p in self.params:
+            g = p.grad.reshape(-1)
+            total += float(np.dot(g, g))
+        norm = math.sqrt(total)
+        coef = self.clipnorm / (norm + 1e-6)
+        if coef < 1.0:
+            for p in self.params:
+                p.grad *= coef
+        return norm
+
+    def step(self) -> None:
+        """Clip the gradients if asked, then update every bound parameter in place."""
+        if not self.params:
+            raise RuntimeError(f"{self}.step(): no parameters bound; call bind() first")
+        if self.clipvalue is not None or self.clipnorm is not None:
+            self.clip_gradients()
+        update = self._update
+        for p, state in zip(self.params, self.state):  # aligned by bind()
+            update(p, p.grad, state)
+        self.iterations += 1
+
+    def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    #: Leave parameters with ``p.regularize`` false out of ``weight_decay``; set by the
+    #: constructors of the optimizers that take ``weight_decay``.
+    exclude_bias_and_norm = False
+
+    def _decayed(
+        self, p: Parameter, grad: np.ndarray, state: dict[str, Any], weight_decay: float
+    ) -> np.ndarray:
+        """``grad + weight_decay · p`` (L2 coupled into the gradient) in a reused buffer,
+        or ``grad`` itself when there is no decay for ``p``."""
+        if weight_decay == 0 or (self.exclude_bias_and_norm and not p.regularize):
+            return grad
+        g = _buffer(state, "_grad", grad)
+        np.multiply(p.data, weight_decay, out=g)
+        g += grad
+        return g
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"learning_rate": self.learning_rate}
+        if self.clipnorm is not None:
+            config["clipnorm"] = self.clipnorm
+        if self.clipvalue is not None:
+            config["clipvalue"] = self.clipvalue
+        return config
+
+    def state_dict(self) -> dict[str, Any]:
+        """Copies of the arrays and counters needed to resume exactly.
+
+        The result shares no memory with the live state, so later steps leave it
+        unchanged. It includes the current learning rate, which a schedule may have set.
+        """
+        return {
+            "learning_rate": self.learning_rate,
+            "iterations": self.iterations,
+            "state": [
+                {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                 for k, v in s.items() if not k.startswith("_")}
+                for s in self.state
+            ],
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (copying it) for the bound parameters."""
+        saved = state["state"]
+        if len(saved) != len(self.params):
+            raise ValueError(
+                f"{self}: saved state is for {len(saved)} parameters, "
+                f"{len(self.params)} are bound"
+            )
+        new_state: list[dict[str, Any]] = []
+        for i, (p, s) in enumerate(zip(self.params, saved, strict=True)):
+            entry: dict[str, Any] = {}
+            for k, v in s.items():
+                if isinstance(v, np.ndarray):
+                    if v.shape != p.data.shape:
+                        raise ValueError(
+                            f"{self}: saved {k!r} for parameter {i} ({p.name}) has shape "
+                            f"{v.shape}, expected {p.data.shape}"
+                        )
+                    v = np.array(v, dtype=p.data.dtype, copy=True)
+                entry[k] = v
+            new_state.append(entry)
+        self.state = new_state
+        self.iterations = int(state["iterations"])
+        if "learning_rate" in state:
+            self.learning_rate = state["learning_rate"]
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
