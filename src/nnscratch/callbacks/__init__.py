@@ -1,0 +1,51 @@
+"""Training callbacks and the History record.
+
+A callback is an object with any of the hooks below; ``Sequential.fit`` calls them with
+the model set as ``callback.model``. ``logs`` is a dict of the current values (``loss``,
+``accuracy``, ``val_loss``, ``lr``, ...). Setting ``model.stop_training = True`` ends
+training after the current batch or epoch.
+
+Hooks, in the order ``fit`` calls them::
+
+    on_train_begin(logs)
+    for each epoch:
+        on_epoch_begin(epoch, logs)
+        for each batch:
+            on_batch_begin(batch, {"batch", "size", "iteration"})
+            ...                                             # forward, backward, step
+            on_batch_end(batch, {"batch", "size", "iteration", "loss"})
+        on_epoch_end(epoch, logs)       # loss, metrics, val_*, lr, seconds
+    on_train_end(logs)
+
+``epoch`` is 0-based and continues across ``fit`` calls and resumes. Callbacks with
+``runs_last = True`` (:class:`ModelCheckpoint`, :class:`CSVLogger`) are called after the
+others, so what they write already reflects this epoch's updates (a schedule's step,
+early stopping's counters).
+
+A callback that keeps state needed to resume training exactly defines ``state_dict()``
+and ``load_state_dict(state)`` (JSON values and NumPy arrays); checkpoints store them.
+
+Built-ins (Keras' names and meanings): :class:`History`, :class:`EarlyStopping`,
+:class:`ModelCheckpoint`, :class:`LearningRateScheduler`, :class:`ReduceLROnPlateau`,
+:class:`TerminateOnNaN`, :class:`CSVLogger`.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    CALLBACK_REGISTRY,
+    Callback,
+    CallbackList,
+    History,
+    resolve_mode,
+)
+from .checkpoint import ModelCheckpoint
+from .csv_logger import CSVLogger
+from .lr import LearningRateScheduler, ReduceLROnPlateau
+from .stopping import EarlyStopping, TerminateOnNaN
+
+__all__ = [
+    "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
+    "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN",
+    "resolve_mode",
+]
