@@ -36,7 +36,8 @@ def check_number(
     value : object
         What the caller passed.
     lo, hi : float
-        The interval's ends; ``lo_open`` / ``hi_open`` exclude them.
+        The interval's ends; ``lo_open`` / ``hi_open`` exclude them. An infinite end is
+        always excluded: the value must be finite.
 
     Raises
     ------
@@ -50,28 +51,38 @@ def check_number(
     v = float(value)
     below = v <= lo if lo_open else v < lo
     above = v >= hi if hi_open else v > hi
-    if math.isnan(v) or below or above:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        hi_txt = "inf" if math.isinf(hi) else f"{hi:g}"
-        raise ValueError(f"{_who(owner, name)} must be in {left}{lo:g}, {hi_txt}{right}, "
+    if not math.isfinite(v) or below or above:
+        raise ValueError(f"{_who(owner, name)} must be {_interval(v, lo, hi, lo_open, hi_open)}, "
                          f"got {value!r}")
     return v
 
 
-def check_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
+def _interval(v: float, lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
+    """The rule in words: ``in [0, 1)``, ``>= 0``, ``a finite number > 0``, ``finite``."""
+    if math.isinf(hi):
+        if math.isinf(lo):
+            return "finite"
+        rule = f"{'>' if lo_open else '>='} {lo:g}"
+        return f"a finite number {rule}" if v == math.inf else rule
+    left, right = "(" if lo_open else "[", ")" if hi_open else "]"
+    return f"in {left}{lo:g}, {hi:g}{right}"
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int = 1,
+              type_error: type[Exception] = TypeError) -> int:
     """``value`` as an int ``>= minimum``.
 
     Raises
     ------
     TypeError
-        ``value`` is not an integer (bools, floats such as ``2.0`` and strings are refused).
+        ``value`` is not an integer (bools, floats such as ``2.0`` and strings are refused);
+        ``type_error`` replaces TypeError where a caller has always raised another.
     ValueError
         ``value`` is below ``minimum``.
     """
     rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{_who(owner, name)} must be {rule}, got {value!r}")
+        raise type_error(f"{_who(owner, name)} must be {rule}, got {value!r}")
     if value < minimum:
         raise ValueError(f"{_who(owner, name)} must be {rule}, got {value!r}")
     return int(value)

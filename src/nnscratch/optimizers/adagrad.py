@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_bool
-from .._checks import check_number as _check_number
+from .._params import Number, Rule
 from ..parameter import Parameter
-from .base import Optimizer, _buffer
+from .base import DECAY, Optimizer, _buffer
 
 
 class AdaGrad(Optimizer):
@@ -51,6 +50,17 @@ class AdaGrad(Optimizer):
     >>> opt = AdaGrad(learning_rate=0.1, initial_accumulator_value=0.1)  # Keras's start
     """
 
+    eps: float
+    initial_accumulator_value: float
+    lr_decay: float
+    weight_decay: float
+    constraints: ClassVar[dict[str, Rule]] = {
+        "eps": Number(),
+        "initial_accumulator_value": Number(),
+        "lr_decay": Number(),
+        **DECAY,
+    }
+
     def __init__(
         self,
         learning_rate: float = 0.01,
@@ -63,15 +73,9 @@ class AdaGrad(Optimizer):
         exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
-        name = type(self).__name__
-        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
-                                                exclude_bias_and_norm)
-        self.eps = _check_number(name, "eps", eps)
-        self.initial_accumulator_value = _check_number(
-            name, "initial_accumulator_value", initial_accumulator_value
-        )
-        self.lr_decay = _check_number(name, "lr_decay", lr_decay)
-        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
+        self.set_params(eps=eps, initial_accumulator_value=initial_accumulator_value,
+                        lr_decay=lr_decay, weight_decay=weight_decay,
+                        exclude_bias_and_norm=exclude_bias_and_norm)
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
         g = self._decayed(p, grad, state, self.weight_decay)
@@ -89,12 +93,3 @@ class AdaGrad(Optimizer):
         tmp *= self.learning_rate / (1 + (state["step"] - 1) * self.lr_decay)
         p.data -= tmp
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "eps": self.eps,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "lr_decay": self.lr_decay,
-            "weight_decay": self.weight_decay,
-            "exclude_bias_and_norm": self.exclude_bias_and_norm,
-        }

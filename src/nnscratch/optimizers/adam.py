@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_bool
-from .._checks import check_number as _check_number
+from .._params import Bool, Number, Rule, with_defaults
 from ..parameter import Parameter
-from .base import Optimizer, _buffer
+from .base import DECAY, Optimizer, _buffer
 
 
 class Adam(Optimizer):
@@ -67,6 +66,19 @@ class Adam(Optimizer):
     #: Decoupled (AdamW) rather than L2 weight decay.
     _decoupled = False
 
+    beta1: float
+    beta2: float
+    eps: float
+    amsgrad: bool
+    weight_decay: float
+    constraints: ClassVar[dict[str, Rule]] = {
+        "beta1": Number(0.0, 1.0),
+        "beta2": Number(0.0, 1.0),
+        "eps": Number(),
+        "amsgrad": Bool(),
+        **DECAY,
+    }
+
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -80,14 +92,8 @@ class Adam(Optimizer):
         exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
-        name = type(self).__name__
-        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
-                                                exclude_bias_and_norm)
-        self.beta1 = _check_number(name, "beta1", beta1, 0.0, 1.0)
-        self.beta2 = _check_number(name, "beta2", beta2, 0.0, 1.0)
-        self.eps = _check_number(name, "eps", eps)
-        self.amsgrad = bool(amsgrad)
-        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
+        self.set_params(beta1=beta1, beta2=beta2, eps=eps, amsgrad=amsgrad,
+                        weight_decay=weight_decay, exclude_bias_and_norm=exclude_bias_and_norm)
 
     def _update(self, p: Parameter, grad: np.ndarray, state: dict[str, Any]) -> None:
         lr, b1, b2 = self.learning_rate, self.beta1, self.beta2
@@ -126,16 +132,6 @@ class Adam(Optimizer):
         tmp *= step_size
         p.data -= tmp
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-            "amsgrad": self.amsgrad,
-            "weight_decay": self.weight_decay,
-            "exclude_bias_and_norm": self.exclude_bias_and_norm,
-        }
 
 
 class AdamW(Adam):
@@ -164,18 +160,4 @@ class AdamW(Adam):
     """
 
     _decoupled = True
-
-    def __init__(
-        self,
-        learning_rate: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        amsgrad: bool = False,
-        weight_decay: float = 0.01,
-        clipnorm: float | None = None,
-        clipvalue: float | None = None,
-        exclude_bias_and_norm: bool = False,
-    ) -> None:
-        super().__init__(learning_rate, beta1, beta2, eps, amsgrad, weight_decay,
-                         clipnorm, clipvalue, exclude_bias_and_norm)
+    __init__ = with_defaults(Adam.__init__, weight_decay=0.01)

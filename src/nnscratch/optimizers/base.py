@@ -5,30 +5,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._blas import Axpy
-from .._checks import check_number as _check_number
+from .._params import Bool, Declared, Number, OrNone, Rule
 from .._registry import Registry
 from ..parameter import Parameter
 
 OPTIMIZER_REGISTRY: Registry[type[Optimizer]] = Registry("optimizer")
 
 
-def _check_lr(owner: str, learning_rate: float) -> float:
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)):
-        raise TypeError(f"{owner}: learning_rate must be a number, got {learning_rate!r}")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"{owner}: learning_rate must be > 0, got {learning_rate!r}")
-    return float(learning_rate)
+#: ``learning_rate`` is checked again each time a schedule sets it, so its rule is kept here.
+_LEARNING_RATE = Number(0.0, lo_open=True)
 
-
-def _check_clip(owner: str, name: str, value: float | None) -> float | None:
-    if value is None:
-        return None
-    return _check_number(owner, name, value, 0.0, lo_open=True)
+#: The rules of the two arguments every optimizer with weight decay takes.
+DECAY: dict[str, Rule] = {"weight_decay": Number(), "exclude_bias_and_norm": Bool()}
 
 
 def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
@@ -68,7 +61,7 @@ def _axpy_for(state: dict[str, Any], x: np.ndarray, y: np.ndarray) -> Axpy | Non
     return axpy
 
 
-class Optimizer:
+class Optimizer(Declared):
     """Base class.
 
     Parameters
@@ -92,8 +85,18 @@ class Optimizer:
     iterations : int
         Number of :meth:`step` calls since binding.
 
-    Subclasses implement ``_update(p, grad, state)``, which changes ``p.data`` in place.
+    Subclasses implement ``_update(p, grad, state)``, which changes ``p.data`` in place,
+    and declare their own arguments' rules in ``constraints`` (see :mod:`nnscratch._params`),
+    from which the checks, :meth:`get_config` and ``repr`` follow.
     """
+
+    clipnorm: float | None
+    clipvalue: float | None
+    constraints: ClassVar[dict[str, Rule]] = {
+        "learning_rate": _LEARNING_RATE,
+        "clipnorm": OrNone(Number(0.0, lo_open=True)),
+        "clipvalue": OrNone(Number(0.0, lo_open=True)),
+    }
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -105,10 +108,7 @@ class Optimizer:
         clipnorm: float | None = None,
         clipvalue: float | None = None,
     ) -> None:
-        owner = type(self).__name__
-        self.learning_rate = _check_lr(owner, learning_rate)
-        self.clipnorm = _check_clip(owner, "clipnorm", clipnorm)
-        self.clipvalue = _check_clip(owner, "clipvalue", clipvalue)
+        self.set_params(learning_rate=learning_rate, clipnorm=clipnorm, clipvalue=clipvalue)
         self.params: list[Parameter] = []
         self.state: list[dict[str, Any]] = []
         self.iterations = 0
@@ -119,7 +119,7 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        self._lr = _check_lr(type(self).__name__, value)
+        self._lr = _LEARNING_RATE(type(self).__name__, "learning_rate", value)
 
     def bind(self, params: Iterable[Parameter]) -> Optimizer:
         """Attach to ``params`` and reset the state; returns self."""
@@ -191,12 +191,8 @@ class Optimizer:
         return g
 
     def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"learning_rate": self.learning_rate}
-        if self.clipnorm is not None:
-            config["clipnorm"] = self.clipnorm
-        if self.clipvalue is not None:
-            config["clipvalue"] = self.clipvalue
-        return config
+        """The constructor arguments (``clipnorm``/``clipvalue`` only when set)."""
+        return self.declared_config()
 
     def state_dict(self) -> dict[str, Any]:
         """Copies of the arrays and counters needed to resume exactly.

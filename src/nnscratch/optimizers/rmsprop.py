@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_bool
-from .._checks import check_number as _check_number
+from .._params import Bool, Number, Rule
 from ..parameter import Parameter
-from .base import Optimizer, _buffer
+from .base import DECAY, Optimizer, _buffer
 
 
 class RMSProp(Optimizer):
@@ -62,6 +61,19 @@ class RMSProp(Optimizer):
     0.99
     """
 
+    rho: float
+    eps: float
+    momentum: float
+    centered: bool
+    weight_decay: float
+    constraints: ClassVar[dict[str, Rule]] = {
+        "rho": Number(0.0, 1.0),
+        "eps": Number(),
+        "momentum": Number(0.0, 1.0),
+        "centered": Bool(),
+        **DECAY,
+    }
+
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -75,14 +87,8 @@ class RMSProp(Optimizer):
         exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
-        name = type(self).__name__
-        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
-                                                exclude_bias_and_norm)
-        self.rho = _check_number(name, "rho", rho, 0.0, 1.0)
-        self.eps = _check_number(name, "eps", eps)
-        self.momentum = _check_number(name, "momentum", momentum, 0.0, 1.0)
-        self.centered = bool(centered)
-        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
+        self.set_params(rho=rho, eps=eps, momentum=momentum, centered=centered,
+                        weight_decay=weight_decay, exclude_bias_and_norm=exclude_bias_and_norm)
 
     @property
     def alpha(self) -> float:
@@ -127,13 +133,3 @@ class RMSProp(Optimizer):
             tmp *= self.learning_rate
         p.data -= tmp
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "rho": self.rho,
-            "eps": self.eps,
-            "momentum": self.momentum,
-            "centered": self.centered,
-            "weight_decay": self.weight_decay,
-            "exclude_bias_and_norm": self.exclude_bias_and_norm,
-        }

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_bool
-from .._checks import check_number as _check_number
+from .._params import Bool, Number, Rule
 from ..parameter import Parameter
-from .base import Optimizer, _buffer, _descend
+from .base import DECAY, Optimizer, _buffer, _descend
 
 
 class SGD(Optimizer):
@@ -63,6 +62,17 @@ class SGD(Optimizer):
     >>> opt = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
 
+    momentum: float
+    nesterov: bool
+    weight_decay: float
+    dampening: float
+    constraints: ClassVar[dict[str, Rule]] = {
+        "momentum": Number(0.0, 1.0),
+        "nesterov": Bool(),
+        **DECAY,
+        "dampening": Number(0.0, 1.0, hi_open=False),
+    }
+
     def __init__(
         self,
         learning_rate: float = 0.01,
@@ -75,16 +85,11 @@ class SGD(Optimizer):
         exclude_bias_and_norm: bool = False,
     ) -> None:
         super().__init__(learning_rate, clipnorm, clipvalue)
-        name = type(self).__name__
-        self.exclude_bias_and_norm = check_bool(name, "exclude_bias_and_norm",
-                                                exclude_bias_and_norm)
-        self.momentum = _check_number(name, "momentum", momentum, 0.0, 1.0)
-        self.weight_decay = _check_number(name, "weight_decay", weight_decay)
-        self.dampening = _check_number(name, "dampening", dampening, 0.0, 1.0, hi_open=False)
-        self.nesterov = bool(nesterov)
+        self.set_params(momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+                        dampening=dampening, exclude_bias_and_norm=exclude_bias_and_norm)
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
-                f"{name}: nesterov=True needs momentum > 0 and dampening == 0, got "
+                f"{type(self).__name__}: nesterov=True needs momentum > 0 and dampening == 0, got "
                 f"momentum={momentum!r}, dampening={dampening!r}"
             )
 
@@ -118,12 +123,3 @@ class SGD(Optimizer):
             g = buf
         _descend(p, g, self._lr, state)
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "momentum": self.momentum,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-            "dampening": self.dampening,
-            "exclude_bias_and_norm": self.exclude_bias_and_norm,
-        }
