@@ -92,7 +92,7 @@ def test_bad_argument_fails_before_training(case, kwargs, error, message):
     call = {"x": X, "y": Y, "epochs": 2, "batch_size": 5, "verbose": 0, **kwargs}
     with pytest.raises(error, match=message):
         model.fit(**call)
-    assert model._iteration == 0 and not model.history.epoch  # no step was taken
+    assert model.training_state.iteration == 0 and not model.history.epoch  # no step was taken
     for p, b in zip(model.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.data, b)
 
@@ -125,7 +125,7 @@ def test_a_batchnorm_model_refuses_a_one_sample_last_batch_before_training():
                                          r"\(layer 2\) cannot compute batch statistics; pass "
                                          r"drop_last=True to skip it, or another batch_size"):
         model.fit(X, Y, epochs=1, batch_size=4, verbose=0)
-    assert model._iteration == 0
+    assert model.training_state.iteration == 0
     with pytest.raises(ValueError, match=r"fit: every training batch holds 1 sample \(21 "
                                          r"samples, batch_size=1\), on which BatchNorm1D.* "
                                          r"use batches of at least 2 samples"):
@@ -134,7 +134,7 @@ def test_a_batchnorm_model_refuses_a_one_sample_last_batch_before_training():
                                          r"batch_size=None\)"):
         model.fit(X[:1], Y[:1], verbose=0)  # full batch of one sample
     model.fit(X, Y, epochs=2, batch_size=4, drop_last=True, verbose=0)
-    assert model._iteration == 2 * 5  # 21 // 4 steps per epoch
+    assert model.training_state.iteration == 2 * 5  # 21 // 4 steps per epoch
     model.fit(X, Y, epochs=1, batch_size=7, verbose=0)  # 21 = 3 · 7: no partial batch
     model.fit(X, Y, epochs=1, batch_size=6, verbose=0)  # 6, 6, 6, 3
 
@@ -158,7 +158,7 @@ def test_drop_last_drops_the_partial_batch_and_shuffles_which_samples():
     model.fit(X, Y, epochs=2, batch_size=5, drop_last=True, seed=0, verbose=0,
               callbacks=[Sizes()])
     assert seen == [5] * 8  # 21 // 5 = 4 batches per epoch, the last sample dropped
-    assert not model._partial_epoch  # a full epoch, for checkpoints
+    assert not model.training_state.partial_epoch  # a full epoch, for checkpoints
     seen.clear()
     classifier().fit(X, Y, epochs=1, batch_size=5, verbose=0, callbacks=[Sizes()])
     assert seen == [5, 5, 5, 5, 1]  # default: the partial batch is kept

@@ -144,6 +144,74 @@ def test_predict_batches_match_one_pass_and_do_not_alias():
     np.testing.assert_array_equal(model.predict_classes(x), whole.argmax(1) * 0 + again.argmax(1))
 
 
+def test_predict_proba_asks_the_loss_whether_it_takes_logits():
+    x, _ = blobs()
+    model = small_classifier()
+    logits = model.predict(x)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    softmax = shifted / shifted.sum(axis=1, keepdims=True)
+
+    class MyCrossEntropy(nn.SoftmaxCrossEntropy):  # another name, the same contract
+        pass
+
+    model.loss = MyCrossEntropy()
+    np.testing.assert_allclose(model.predict_proba(x), softmax, rtol=1e-5)
+
+    class SigmoidOnLogits(nn.MSE):  # a user's loss that applies a sigmoid itself
+        output = "sigmoid"
+        from_logits = True
+
+    model.loss = SigmoidOnLogits()
+    np.testing.assert_allclose(model.predict_proba(x), 1 / (1 + np.exp(-logits)), rtol=1e-5)
+    model.loss = nn.CategoricalCrossEntropy()  # takes probabilities: nothing is applied
+    np.testing.assert_array_equal(model.predict_proba(x), logits)
+    model.loss = nn.MSE()
+    np.testing.assert_array_equal(model.predict_proba(x), logits)
+
+
+def test_state_dict_keys_are_the_saved_files_and_load_back(tmp_path):
+    model = nn.Sequential(nn.Dense(4, 5, rng=0), nn.BatchNorm1D(5), nn.ReLU(),
+                          nn.Dense(5, 3, rng=1)).use(nn.SoftmaxCrossEntropy(), nn.Adam())
+    x, y = blobs()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, seed=0)
+    state = model.state_dict()
+    assert {"layers.0.W", "layers.0.b", "layers.1.gamma", "layers.1.beta",
+            "layers.1.state.running_mean", "layers.1.state.running_var",
+            "layers.3.W", "layers.3.b"} <= set(state)
+    model.save(tmp_path / "m.npz")
+    assert set(state) == set(np.load(tmp_path / "m.npz").files) - {"__nnscratch__"}
+    copy = nn.Sequential.from_config(model.get_config())
+    assert repr(copy) == repr(model) and type(copy.optimizer) is nn.Adam
+    assert not np.array_equal(copy[0].W.data, model[0].W.data)  # fresh weights
+    copy.load_state_dict(state)
+    np.testing.assert_array_equal(copy.predict(x), model.predict(x))
+    with pytest.raises(ValueError, match=r"state_dict: missing array 'layers.3.b'"):
+        copy.load_state_dict({k: v for k, v in state.items() if k != "layers.3.b"})
+
+
+def test_train_step_can_be_overridden():
+    x, y = blobs()
+    steps: list[dict] = []
+
+    class Logged(nn.Sequential):
+        def train_step(self, x_batch, y_batch):
+            logs = super().train_step(x_batch, y_batch)
+            steps.append(dict(logs))
+            return {**logs, "batch_size": float(len(x_batch))}
+
+    model = Logged(nn.Dense(4, 3, rng=0)).use(nn.SoftmaxCrossEntropy(), nn.SGD(0.1))
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, seed=0)
+    assert len(steps) == 3 and set(steps[0]) == {"loss", "accuracy"}
+    assert model.history["loss"][0] == pytest.approx(
+        (32 * steps[0]["loss"] + 32 * steps[1]["loss"] + 26 * steps[2]["loss"]) / 90)
+    assert model.history["batch_size"][0] == pytest.approx((32 * 32 + 32 * 32 + 26 * 26) / 90)
+    # outside fit it takes one step too
+    before = model[0].W.data.copy()
+    logs = model.train_step(x[:8], y[:8])
+    assert set(logs) == {"loss", "accuracy", "batch_size"}
+    assert not np.array_equal(before, model[0].W.data)
+
+
 def test_dtype_float32_default_and_float64_on_request():
     x, y = blobs()
     m32 = small_classifier()

@@ -1,4 +1,5 @@
-"""What ``Sequential.fit`` checks before its first step, kept apart from the training loop.
+"""What ``Sequential.fit`` checks before its first step, kept apart from the training loop,
+and the checks of the arrays given to ``fit``, ``predict`` and ``evaluate``.
 
 Each check names the argument, the rule and the value given, so that a mistake shows up
 at once and in the user's words (``fit: validation_split must be a number, got '0.1'``)
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from ._checks import check_bool, check_int, check_number
 from .callbacks import Callback, LearningRateScheduler
 from .layers.base import Layer, Shape
 from .layers.norm import _BatchNorm
+
+if TYPE_CHECKING:
+    from .model import Sequential
 
 
 def check_fit_arguments(epochs: Any, batch_size: Any, shuffle: Any, validation_split: Any,
@@ -149,3 +153,100 @@ def check_probability_targets(loss: Any, y: np.ndarray, name: str) -> None:
     elif kind == "sigmoid" and y.size and not (y.min() >= 0 and y.max() <= 1):
         raise ValueError(f"{name}: {loss} takes targets in [0, 1], got values in "
                          f"[{y.min()}, {y.max()}]")
+
+
+# -- the arrays given to fit, predict and evaluate --------------------------------------
+def fit_arrays(model: Sequential, x: Any, y: Any, validation_data: Any,
+               validation_split: float
+               ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """fit's training and validation arrays, checked and split: x, y, (x_val, y_val)."""
+    x = as_input(model, x, "x")
+    y = as_target(model, y, len(x), "y")
+    layer_input_shapes(model.layers, x.shape[1:], "x")
+    if validation_split:
+        n_val = round(len(x) * validation_split)
+        if n_val == 0 or n_val == len(x):
+            raise ValueError(f"fit: validation_split={validation_split} leaves "
+                             f"{len(x) - n_val} training and {n_val} validation samples")
+        if validation_data is not None:
+            raise ValueError("fit: give validation_data or validation_split, not both")
+        return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+    if validation_data is None:
+        return x, y, None
+    if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+        raise TypeError("fit: validation_data must be a pair (x_val, y_val), got "
+                        f"{type(validation_data).__name__}")
+    x_val = as_input(model, validation_data[0], "validation_data x")
+    y_val = as_target(model, validation_data[1], len(x_val), "validation_data y")
+    layer_input_shapes(model.layers, x_val.shape[1:], "validation_data x")
+    if y_val.ndim == y.ndim and y_val.shape[1:] != y.shape[1:]:
+        raise ValueError(f"fit: validation_data y has targets of shape {y_val.shape[1:]},"
+                         f" y has {y.shape[1:]}")
+    return x, y, (x_val, y_val)
+
+
+def as_input(model: Sequential, x: Any, name: str, check_finite: bool = True) -> np.ndarray:
+    """``x`` as an array of samples in the model's dtype; errors name ``name``."""
+    x = np.asarray(x)
+    if x.ndim == 0:
+        raise ValueError(f"{name} must be an array of samples, got a scalar")
+    if np.iscomplexobj(x):
+        raise TypeError(f"{name} must be real, got complex dtype {x.dtype}")
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
+    if len(x) == 0:
+        raise ValueError(f"{name} is empty")
+    dt = model.dtype
+    if x.dtype != dt:
+        x = x.astype(dt)
+    if check_finite:
+        refuse_non_finite(x, name)
+    return x
+
+
+def as_target(model: Sequential, y: Any, n: int, name: str) -> np.ndarray:
+    """``y`` checked against ``n`` samples, the loss and the model's outputs."""
+    y = np.asarray(y)
+    if y.ndim == 0 or len(y) != n:
+        raise ValueError(f"{name} has {0 if y.ndim == 0 else len(y)} samples but x has {n}")
+    if np.issubdtype(y.dtype, np.floating):
+        if not np.isfinite(y).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        if y.dtype != model.dtype:
+            y = y.astype(model.dtype)
+    elif y.dtype == bool:
+        y = y.astype(model.dtype)
+    elif not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{name} must be real numbers, got dtype {y.dtype}")
+    check_probability_targets(model.loss, y, name)
+    out = model._output_shape_or_none()
+    k = out[-1] if out and len(out) == 1 else None
+    if k is not None and k > 1 and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= k:
+            raise ValueError(f"{name}: class labels must be in [0, {k - 1}] for a model "
+                             f"with {k} outputs, got values in [{lo}, {hi}]")
+    return y
+
+
+def refuse_non_finite(x: np.ndarray, name: str, offset: int = 0) -> None:
+    """Raise a ValueError naming the first sample of ``x`` holding NaN or infinity
+    (numbered from ``offset``, for a chunk of a larger array).
+
+    The row sums ``x @ 1`` (a matrix-vector product, several times faster than
+    ``np.isfinite(x).all()`` and with no boolean temporary) are all finite when every
+    entry is; a NaN or an infinity makes its row's sum NaN or infinite. Only when a sum
+    is not finite (or it overflowed) does the exact elementwise check decide.
+    """
+    if not np.issubdtype(x.dtype, np.inexact) or x.size == 0:
+        return
+    rows = x.reshape(len(x), -1)
+    if rows.dtype in (np.float32, np.float64):
+        with np.errstate(over="ignore", invalid="ignore"):  # inf - inf is the point here
+            sums = rows @ np.ones(rows.shape[1], dtype=rows.dtype)  # (N,)
+        if np.isfinite(sums).all():
+            return
+    finite_rows = np.isfinite(rows).all(axis=1)  # (N,)
+    if not finite_rows.all():
+        bad = int(np.argmin(finite_rows))
+        raise ValueError(f"{name} contains NaN or infinity (first at sample {offset + bad})")

@@ -31,7 +31,6 @@ from . import _loadcheck as check
 from ._atomic import open_temporary, remove_stale_temporaries
 from ._npzread import DEFAULT_MAX_BYTES
 from ._npzread import read_npz as _read_arrays
-from ._registry import class_key
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -69,76 +68,25 @@ def atomic_savez(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) ->
 
 
 def model_config(model: Sequential) -> dict[str, Any]:
-    """The JSON-able description of ``model`` (no weights)."""
+    """The JSON-able header of ``model``'s file: the format's name and versions, then
+    :meth:`Sequential.get_config` (no weights)."""
     from . import __version__
 
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "nnscratch_version": __version__,
-        "dtype": str(model.dtype),
-        "input_shape": list(model.input_shape) if model.input_shape else None,
-        "layers": [{"class": class_key(type(layer)), "config": layer.get_config(),
-                    "params": [p.name for p in layer.parameters()],
-                    "state": sorted(layer.state_arrays())} for layer in model.layers],
-        "loss": None if model.loss is None else
-        {"class": class_key(type(model.loss)), "config": model.loss.get_config()},
-        "optimizer": None if model.optimizer is None else
-        {"class": class_key(type(model.optimizer)), "config": model.optimizer.get_config()},
-        "metrics": model.metric_names if isinstance(model.metric_names, str)
-        else [m for m in model.metric_names if isinstance(m, str)],
-    }
+    return {"format": FORMAT, "format_version": FORMAT_VERSION,
+            "nnscratch_version": __version__, **model.get_config()}
 
 
 def model_arrays(model: Sequential) -> dict[str, np.ndarray]:
-    """Every parameter and saved state array of ``model``, by its key in the file."""
-    arrays: dict[str, np.ndarray] = {}
-    for i, layer in enumerate(model.layers):
-        for p in layer.parameters():
-            arrays[f"layers.{i}.{p.name}"] = p.data
-        for name, value in layer.state_arrays().items():
-            arrays[f"layers.{i}.state.{name}"] = np.asarray(value)
-    return arrays
+    """Every parameter and saved state array of ``model``, by its key in the file
+    (:meth:`Sequential.state_dict`)."""
+    return model.state_dict()
 
 
 def load_arrays_into(model: Sequential, arrays: dict[str, np.ndarray],
                      source: str = "model") -> None:
-    """Copy :func:`model_arrays`-style entries into ``model``'s parameters and layer state.
-
-    Every parameter must be present with its shape and a floating dtype; every
-    ``layers.<i>.*`` entry must be read by layer ``i``; keys of other kinds
-    (``training.*``) are ignored. Parameters are updated in place, so the optimizer's
-    references stay valid.
-
-    Raises
-    ------
-    ValueError
-        A parameter is missing or has another shape or dtype, a layer refuses its saved
-        state, or an entry of a layer is read by nothing (names the key).
-    """
-    for i, layer in enumerate(model.layers):
-        read = set()
-        for p in layer.parameters():
-            key = f"layers.{i}.{p.name}"
-            if key not in arrays:
-                raise ValueError(f"{source}: missing array {key!r} for {layer} (layer {i})")
-            if arrays[key].shape != p.data.shape:
-                raise ValueError(f"{source}: {key} has shape {arrays[key].shape}, "
-                                 f"{layer} expects {p.data.shape}")
-            check.check_array(arrays[key], key, None, "f", source)
-            p.data[...] = arrays[key]
-            read.add(key)
-        prefix = f"layers.{i}.state."
-        state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        try:
-            layer.load_state_arrays(state)
-        except (TypeError, ValueError, KeyError, AttributeError) as err:
-            raise ValueError(f"{source}: layer {i} ({layer}): bad saved state: {err}") from None
-        unread = sorted(k for k in arrays if k.startswith(f"layers.{i}.")
-                        and k not in read and not k.startswith(prefix))
-        if unread:
-            raise ValueError(f"{source}: array {unread[0]!r} is read by no layer: {layer} "
-                             f"(layer {i}) reads {sorted(read)}")
+    """Copy :func:`model_arrays`-style entries into ``model``
+    (:meth:`Sequential.load_state_dict`, whose errors start with ``source``)."""
+    model.load_state_dict(arrays, source)
 
 
 # -- nested state <-> JSON + arrays ------------------------------------------------------
@@ -312,58 +260,31 @@ def _check_version(version: Any, source: str) -> None:
                          f"nnscratch; {readable}")
 
 
+#: The class :func:`load` and :func:`build_model` build: :class:`nnscratch.Sequential`,
+#: set by :mod:`nnscratch.model` when it is imported (it imports this module, and this
+#: one converts between dicts and files without importing it back).
+MODEL_CLASS: Any = None
+
+
 def build_model(header: dict[str, Any], arrays: dict[str, np.ndarray], source: str = "model"
                 ) -> Sequential:
     """Rebuild a model from :func:`model_config` output and :func:`model_arrays` output.
 
     The header and the arrays are checked against each other before any layer is built
     (see :mod:`nnscratch._loadcheck`); layers are then built without drawing initial
-    weights, since the saved ones overwrite them.
+    weights (:meth:`Sequential.from_config`), since the saved ones overwrite them.
     """
     from . import init as initializers
-    from .model import Sequential
 
     check.check_header(header, source)
-    classes = check.layer_classes(header, source)
-    check.check_layer_arrays(header, classes, arrays, source)
+    check.check_layer_arrays(header, check.layer_classes(header, source), arrays, source)
     check.check_unread(header, arrays, _ARRAY_REF, source)
-    layers = []
-    for i, (spec, cls) in enumerate(zip(header["layers"], classes, strict=True)):
-        try:
-            with initializers.uninitialised():
-                layer = cls.from_config(spec["config"])
-            layer.astype(header["dtype"])
-        except (TypeError, ValueError, KeyError) as err:
-            raise ValueError(f"{source}: layer {i} ({spec['class']}): bad config "
-                             f"{spec['config']!r:.200}: {err}") from None
-        layers.append(layer)
-    try:
-        model = Sequential(layers)
-    except ValueError as err:
-        raise ValueError(f"{source}: {err}") from None
-    load_arrays_into(model, arrays, source)
-    if header.get("input_shape"):
-        model.input_shape = tuple(header["input_shape"])
-    if header.get("loss") is not None:
-        model.use(_from_spec(header["loss"], check.loss_class, "loss", source),
-                  _from_spec(header["optimizer"], check.optimizer_class, "optimizer", source),
-                  metrics=header.get("metrics", "auto"))
-    model.metadata = header.get("metadata", {})  # type: ignore[attr-defined]
+    with initializers.uninitialised():
+        model = MODEL_CLASS.from_config(header, source)
+    model.load_state_dict(arrays, source)
+    model.metadata = header.get("metadata", {})
     model.eval()
     return model
-
-
-def _from_spec(spec: dict[str, Any], lookup: Any, what: str, source: str) -> Any:
-    """Build the loss or optimizer a header's ``{"class": ..., "config": ...}`` names."""
-    cls = lookup(spec["class"])
-    if cls is None:
-        raise ValueError(f"{source}: unknown {what} class {spec['class']!r}")
-    check.check_arguments(cls, spec["config"], f"{source}: {what} ({spec['class']})")
-    try:
-        return cls(**spec["config"])
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{source}: {what} ({spec['class']}): bad config "
-                         f"{spec['config']!r:.200}: {err}") from None
 
 
 def load(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT_MAX_BYTES

@@ -23,6 +23,10 @@ class Loss:
 
     #: Output activation the loss assumes (used by ``predict_proba`` / accuracy).
     output: ClassVar[str] = "identity"
+    #: True when the loss takes the scores before ``output`` (logits) and applies it
+    #: itself, so ``predict_proba`` applies it too; False when the network's last layer
+    #: already did.
+    from_logits: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -228,6 +232,7 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     output = "softmax"
+    from_logits = True
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         z = _check_logits(self, y_pred)

@@ -23,36 +23,27 @@ from __future__ import annotations
 
 import math
 import os
-import time
-import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import _loadcheck as check
+from . import io, training
 from . import metrics as metrics_mod
 from ._checks import check_int
 from ._dtype import get_default_dtype, resolve_dtype
-from ._fit_checks import (
-    batching,
-    check_fit_arguments,
-    check_probability_targets,
-    layer_input_shapes,
-)
+from ._fit_checks import as_input, as_target
+from ._fit_checks import refuse_non_finite as _check_finite
 from ._registry import class_key
-from ._rng import as_rng
-from .callbacks import (
-    CALLBACK_REGISTRY,
-    Callback,
-    CallbackList,
-    History,
-)
-from .layers.base import LAYER_REGISTRY, Layer, Shape
+from .callbacks import Callback, History
+from .layers.activations import softmax
+from .layers.base import Layer, Shape
 from .losses import Loss, get_loss
-from .optimizers import OPTIMIZER_REGISTRY, Optimizer, get_optimizer
+from .optimizers import Optimizer, get_optimizer
 from .parameter import Parameter
-from .progress import Progress
+from .training import TrainingState
 
 
 class Sequential:
@@ -82,6 +73,9 @@ class Sequential:
         Per-epoch loss and metrics, and the per-iteration cost, across ``fit`` calls.
     stop_training : bool
         A callback sets this to end training early.
+    training_state : TrainingState
+        What ``fit`` has done: optimizer steps (``iteration``), epochs, the shuffling
+        generator and the last ``fit``'s callbacks; checkpoints save it.
 
     Examples
     --------
@@ -101,14 +95,9 @@ class Sequential:
         self.history = History()
         self.stop_training = False
         self.input_shape: Shape | None = None
-        # training state that checkpoints save (see save_checkpoint)
-        self._iteration = 0  # optimizer steps taken by fit, across calls and resumes
-        self._epochs_done = 0
-        self._partial_epoch = False
-        self._epoch_in_progress = False
-        self._fit_rng: np.random.Generator | None = None
-        self._callbacks: CallbackList | None = None
-        self._has_validation = False
+        #: what training has done (steps, epochs, shuffling generator, callbacks): what
+        #: checkpoints save beside the weights; see :mod:`nnscratch.training`
+        self.training_state = TrainingState()
         for layer in layers:
             self.add(layer)  # type: ignore[arg-type]
         if dtype is not None:
@@ -252,6 +241,56 @@ class Sequential:
             if p.regularizer is not None:
                 p.grad += p.regularizer.grad(p.data)
 
+    def train_step(self, x_batch: np.ndarray, y_batch: np.ndarray) -> dict[str, float]:
+        """One gradient step on a batch; returns its logs (Keras' ``train_step``).
+
+        ``fit`` calls it once per batch, in training mode, with the batch already cast
+        to the model's dtype; a subclass may override it (and call this one).
+
+        Parameters
+        ----------
+        x_batch : ndarray of shape (B, ...)
+        y_batch : ndarray of shape (B,) or (B, K)
+
+        Returns
+        -------
+        dict
+            ``{"loss": ..., <metric>: ...}`` for this batch: the loss before the step
+            (regularization penalties included), the metrics on the same outputs.
+            When the loss is NaN or infinite no step is taken and only ``"loss"`` is
+            returned; ``fit`` then stops or raises, naming the batch.
+        """
+        plan = self.training_state.plan
+        if plan is None:  # called outside fit
+            plan = self._step_plan(y_batch)
+        loss_fn = plan.loss
+        out = self.forward(x_batch)  # (B, K)
+        loss = loss_fn.forward(out, y_batch)
+        if plan.regularized:
+            loss += self.regularization_loss()
+        logs = {"loss": loss}
+        if not math.isfinite(loss):
+            return logs
+        plan.optimizer.zero_grad()
+        self._backward_params(loss_fn.backward(), plan.first_trainable)
+        if plan.regularized:
+            self._add_regularization_grads()
+        plan.optimizer.step()
+        for name, fn in plan.metrics:
+            logs[name] = fn(y_batch, out)
+        return logs
+
+    def _step_plan(self, y: np.ndarray) -> _StepPlan:
+        """What every training step uses, looked up once per ``fit``: the per-step Python
+        work adds up at small batch sizes, where a step's arithmetic takes only tens of
+        microseconds. The metrics are chosen for targets like ``y``."""
+        if self.loss is None or self.optimizer is None:
+            raise RuntimeError("Sequential.train_step(): call use(loss, optimizer) first")
+        metrics = list(self._metric_functions(y).items())
+        return _StepPlan(self.loss, self.optimizer, self._first_trainable(),
+                         any(p.regularizer is not None for p in self.parameters()),
+                         metrics, [name for name, _ in metrics])
+
     # -- training ----------------------------------------------------------------------------
     def fit(
         self,
@@ -348,138 +387,9 @@ class Sequential:
             The loss became NaN or infinite (names the epoch and the batch), unless a
             callback (:class:`~nnscratch.callbacks.TerminateOnNaN`) stops training.
         """
-        if self.loss is None or self.optimizer is None:
-            raise RuntimeError("Sequential.fit(): call use(loss, optimizer) before fit()")
-        cb_items = check_fit_arguments(epochs, batch_size, shuffle, validation_split,
-                                       callbacks, lr_schedule, verbose, drop_last)
-        rng = as_rng(seed, "fit", "seed")
-        x, y, validation_data = self._fit_arrays(x, y, validation_data, validation_split)
-        n = len(x)
-        bs, n_batches = batching(self.layers, x.shape[1:], n, batch_size, drop_last)
-        if learning_rate is not None:
-            self.optimizer.learning_rate = learning_rate
-        self.input_shape = tuple(x.shape[1:])
-        metric_fns = self._metric_functions(y)
-        self._has_validation = validation_data is not None
-        full_batch = bs == n  # one step per epoch, on the samples in their order
-        cbs = CallbackList([self.history, *cb_items], self)
-        self._callbacks = cbs
-        self.stop_training = False
-        if resume_from is not None:
-            first_epoch, rng = self._restore_checkpoint(resume_from, cbs)
-            last_epoch = epochs
-        else:
-            first_epoch = self.history.epoch[-1] + 1 if self.history.epoch else 0
-            last_epoch = first_epoch + epochs
-            self._epochs_done = first_epoch
-        self._fit_rng = rng
-        if full_batch and verbose == 1:
-            bar: Progress | None = Progress(max(last_epoch - first_epoch, 0), "training",
-                                            verbose)
-        else:
-            bar = None
-        xb_buf = yb_buf = None
-        if shuffle and not full_batch:  # one gather buffer per fit, reused every step
-            xb_buf = np.empty((bs, *x.shape[1:]), dtype=x.dtype)
-            yb_buf = np.empty((bs, *y.shape[1:]), dtype=y.dtype)
-
-        regularized = any(p.regularizer is not None for p in self.parameters())
-        # what every step uses, looked up once: the per-step Python work adds up at small
-        # batch sizes, where a step's arithmetic takes only tens of microseconds
-        loss_fn, optimizer = self.loss, self.optimizer
-        first_trainable = self._first_trainable()
-        batch_hooks = cbs.has_batch_hooks
-        metric_items = list(metric_fns.items())
-        iteration_loss = self.history.iteration_loss
-        self.train()
-        cbs.call("on_train_begin", {})
-        logs: dict[str, Any] = {}
-        for epoch in range(first_epoch, last_epoch):
-            self._epoch_in_progress = True
-            cbs.call("on_epoch_begin", epoch, {})
-            order = rng.permutation(n) if shuffle and not full_batch else None
-            epoch_bar = (Progress(n_batches, f"epoch {epoch + 1}/{last_epoch}", verbose)
-                         if not full_batch and verbose else None)
-            loss_sum = 0.0
-            metric_sums = dict.fromkeys(metric_fns, 0.0)
-            seen = 0
-            t0 = time.perf_counter()
-            for b in range(n_batches):
-                start, stop = b * bs, min((b + 1) * bs, n)
-                size = stop - start
-                if batch_hooks:
-                    batch_logs: dict[str, Any] = {"batch": b, "size": size,
-                                                  "iteration": self._iteration}
-                    cbs.call("on_batch_begin", b, batch_logs)
-                if order is None:
-                    xb, yb = x[start:stop], y[start:stop]
-                else:
-                    idx = order[start:stop]
-                    # mode="clip": the indices are a permutation, always in range, and
-                    # with the default "raise" NumPy gathers through an extra buffer
-                    xb = x.take(idx, axis=0, out=xb_buf[:size],  # type: ignore[index]
-                                mode="clip")
-                    yb = y.take(idx, axis=0, out=yb_buf[:size],  # type: ignore[index]
-                                mode="clip")
-                out = self.forward(xb)
-                loss = loss_fn.forward(out, yb)
-                if regularized:
-                    loss += self.regularization_loss()
-                if not math.isfinite(loss):
-                    if not batch_hooks:
-                        batch_logs = {"batch": b, "size": size, "iteration": self._iteration}
-                    batch_logs["loss"] = loss
-                    cbs.call("on_batch_end", b, batch_logs)
-                    if self.stop_training:
-                        break
-                    raise FloatingPointError(
-                        f"fit: the loss became {loss} at epoch {epoch + 1}, batch {b + 1} of "
-                        f"{n_batches} (learning rate {optimizer.learning_rate:g}); "
-                        "try a smaller learning rate or check the inputs for extreme values"
-                    )
-                optimizer.zero_grad()
-                self._backward_params(loss_fn.backward(), first_trainable)
-                if regularized:
-                    self._add_regularization_grads()
-                optimizer.step()
-                self._iteration += 1
-
-                seen += size
-                loss_sum += loss * size
-                iteration_loss.append(loss)
-                for name, fn in metric_items:
-                    metric_sums[name] += fn(yb, out) * size
-                if batch_hooks:
-                    batch_logs["loss"] = loss
-                    cbs.call("on_batch_end", b, batch_logs)
-                if epoch_bar is not None:
-                    epoch_bar.update(1, {"loss": loss_sum / seen,
-                                         **{k: v / seen for k, v in metric_sums.items()}})
-                if self.stop_training:
-                    break
-            self._partial_epoch = seen < n_batches * bs if drop_last else seen < n
-            denom = seen or 1
-            logs = {"loss": loss_sum / denom if seen else float("nan"),
-                    **{k: v / denom for k, v in metric_sums.items()}}
-            if validation_data is not None:
-                val = self.evaluate(*validation_data)
-                self.train()
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            logs["lr"] = self.optimizer.learning_rate
-            logs["seconds"] = time.perf_counter() - t0
-            self._epoch_in_progress = False
-            self._epochs_done = epoch + 1
-            cbs.call("on_epoch_end", epoch, logs)
-            if epoch_bar is not None:
-                epoch_bar.close(_shown(logs, verbose))
-            if bar is not None:
-                bar.update(1, _shown(logs, verbose))
-            if self.stop_training:
-                break
-        if bar is not None:
-            bar.close(_shown(logs, verbose) if logs else None)
-        cbs.call("on_train_end", logs)
-        self.eval()
+        training.fit(self, x, y, epochs, batch_size, learning_rate, shuffle, seed,
+                     validation_data, validation_split, callbacks, lr_schedule, verbose,
+                     resume_from, drop_last)
         return self
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -510,85 +420,7 @@ class Sequential:
             Called in the middle of an epoch (from ``on_batch_end``), where no exact
             resume point exists, or before ``use()``.
         """
-        from .io import save_checkpoint
-
-        if self.optimizer is None:
-            raise RuntimeError("save_checkpoint(): call use(loss, optimizer) first")
-        if self._epoch_in_progress:
-            raise RuntimeError("save_checkpoint() called in the middle of an epoch; "
-                               "checkpoints mark epoch boundaries (save from on_epoch_end "
-                               "or after fit)")
-        return save_checkpoint(self, path, self._training_state(), metadata)
-
-    def _training_state(self) -> dict[str, Any]:
-        assert self.optimizer is not None
-        rng = self._fit_rng
-        stateful = self._callbacks.stateful() if self._callbacks is not None else []
-        return {
-            "epoch": self._epochs_done,
-            "iteration": self._iteration,
-            "partial_epoch": self._partial_epoch,
-            "optimizer": {"class": class_key(type(self.optimizer)),
-                          "config": self.optimizer.get_config(),
-                          "state": self.optimizer.state_dict()},
-            "rng": None if rng is None else rng.bit_generator.state,
-            "history": self.history.state_dict(),
-            "callbacks": [{"class": class_key(type(cb)), "state": cb.state_dict()}  # type: ignore[attr-defined]
-                          for cb in stateful],
-        }
-
-    def _restore_checkpoint(self, path: str | os.PathLike[str], cbs: CallbackList
-                            ) -> tuple[int, np.random.Generator]:
-        """Load a checkpoint into this model and ``cbs``; returns (next epoch, generator)."""
-        from ._loadcheck import restoring
-        from .io import load_arrays_into, read_checkpoint
-
-        assert self.optimizer is not None
-        header, arrays, training = read_checkpoint(path)
-        saved = [spec["class"] for spec in header["layers"]]
-        mine = [class_key(type(layer)) for layer in self.layers]
-        if len(saved) != len(mine) or not all(
-                LAYER_REGISTRY.means(s, type(layer)) for s, layer in zip(saved, self.layers)):
-            raise ValueError(f"{path}: the checkpoint is for layers {saved}, this model has "
-                             f"{mine}; build the model the same way before resuming")
-        if header.get("dtype") != str(self.dtype):
-            raise ValueError(f"{path}: the checkpoint is in {header.get('dtype')}, this model "
-                             f"in {self.dtype}")
-        opt = training["optimizer"]
-        if not OPTIMIZER_REGISTRY.means(opt["class"], type(self.optimizer)):
-            raise ValueError(f"{path}: the checkpoint's optimizer is {opt['class']}, this "
-                             f"model's is {class_key(type(self.optimizer))}")
-        mine_cfg = {k: v for k, v in self.optimizer.get_config().items()
-                    if k != "learning_rate"}
-        saved_cfg = {k: v for k, v in opt["config"].items() if k != "learning_rate"}
-        if mine_cfg != saved_cfg:
-            warnings.warn(f"{path}: resuming with optimizer settings {mine_cfg}, the "
-                          f"checkpoint was trained with {saved_cfg}", UserWarning,
-                          stacklevel=3)
-        load_arrays_into(self, arrays, str(path))
-        with restoring(str(path), "optimizer"):
-            self.optimizer.load_state_dict(opt["state"])
-        with restoring(str(path), "history"):
-            self.history.load_state_dict(training["history"])
-        self._iteration = int(training["iteration"])
-        self._epochs_done = int(training["epoch"])
-        self._partial_epoch = bool(training.get("partial_epoch", False))
-        if self._partial_epoch:
-            warnings.warn(f"{path}: written after an epoch that was cut short; resuming "
-                          "starts the next epoch, so the run will not match an "
-                          "uninterrupted one", UserWarning, stacklevel=3)
-        entries = list(training.get("callbacks", []))
-        used = [False] * len(entries)
-        for cb in cbs.stateful():
-            for j, entry in enumerate(entries):
-                if not used[j] and CALLBACK_REGISTRY.means(entry["class"], type(cb)):
-                    with restoring(str(path), f"callbacks.{j}"):
-                        cb.load_state_dict(entry["state"])  # type: ignore[attr-defined]
-                    used[j] = True
-                    break
-        with restoring(str(path), "rng"):
-            rng = _generator_from_state(training["rng"], str(path))
-        return self._epochs_done, rng
+        return training.save_checkpoint(self, path, metadata)
 
     # -- inference ---------------------------------------------------------------------------
     def predict(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
@@ -604,7 +436,7 @@ class Sequential:
             _check_positive_int("batch_size", batch_size)
         # each chunk is checked for NaN/inf just before it goes through the network, so it
         # is read from cache by the first layer rather than from memory a second time
-        x = self._as_input(x, "x", check_finite=False)
+        x = as_input(self, x, "x", check_finite=False)
         was_training = [layer.training for layer in self.layers]
         self.eval()
         try:
@@ -628,13 +460,20 @@ class Sequential:
         return out
 
     def predict_proba(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
-        """Class probabilities: softmax of the logits for :class:`SoftmaxCrossEntropy`."""
-        from .layers.activations import softmax
-
+        """Class probabilities: the loss's ``output`` activation applied to the network's
+        outputs when the loss takes logits (``Loss.from_logits``: softmax for
+        :class:`SoftmaxCrossEntropy`), else the outputs as they are (the last layer
+        already is a Softmax or Sigmoid)."""
         out = self.predict(x, batch_size)
-        if type(self.loss).__name__ == "SoftmaxCrossEntropy":
+        loss = self.loss
+        if loss is None or not loss.from_logits or loss.output == "identity":
+            return out
+        if loss.output == "softmax":
             return softmax(out)
-        return out
+        if loss.output == "sigmoid":
+            return 1.0 / (1.0 + np.exp(-out))
+        raise ValueError(f"predict_proba: {loss!r} has output {loss.output!r}; expected "
+                         "'softmax', 'sigmoid' or 'identity'")
 
     def predict_classes(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
         """Predicted class per sample: argmax for several outputs, ``p > 0.5`` for one."""
@@ -652,13 +491,133 @@ class Sequential:
         """
         if self.loss is None:
             raise RuntimeError("Sequential.evaluate(): call use(loss) before evaluate()")
-        x = self._as_input(x, "x", check_finite=False)  # predict checks it, chunk by chunk
-        y = self._as_target(y, len(x), "y")
+        x = as_input(self, x, "x", check_finite=False)  # predict checks it, chunk by chunk
+        y = as_target(self, y, len(x), "y")
         out = self.predict(x, batch_size)
         result = {"loss": self.loss.forward(out, y) + self.regularization_loss()}
         for name, fn in self._metric_functions(y).items():
             result[name] = fn(y, out)
         return result
+
+
+    # -- description and state ------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The JSON-able description of the model, without weights: dtype, input shape,
+        each layer's class and constructor arguments (with its parameter and state
+        names), the loss, the optimizer and the metrics. What a saved file's header
+        holds besides the format's name and version; :meth:`from_config` inverts it.
+        """
+        return {
+            "dtype": str(self.dtype),
+            "input_shape": list(self.input_shape) if self.input_shape else None,
+            "layers": [{"class": class_key(type(layer)), "config": layer.get_config(),
+                        "params": [p.name for p in layer.parameters()],
+                        "state": sorted(layer.state_arrays())} for layer in self.layers],
+            "loss": None if self.loss is None else
+            {"class": class_key(type(self.loss)), "config": self.loss.get_config()},
+            "optimizer": None if self.optimizer is None else
+            {"class": class_key(type(self.optimizer)), "config": self.optimizer.get_config()},
+            "metrics": self.metric_names if isinstance(self.metric_names, str)
+            else [m for m in self.metric_names if isinstance(m, str)],
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], source: str = "config") -> Sequential:
+        """A new model built from :meth:`get_config` output, with fresh weights.
+
+        Load weights with :meth:`load_state_dict`. ``source`` starts every error message
+        (a file's path when loading one).
+
+        Raises
+        ------
+        ValueError
+            A key is missing or of the wrong kind, a class is unknown, or a layer, the
+            loss or the optimizer refuses its arguments (names the layer and the key).
+        """
+        check.check_header(config, source)
+        layers = []
+        for i, (spec, layer_cls) in enumerate(zip(config["layers"],
+                                                  check.layer_classes(config, source),
+                                                  strict=True)):
+            try:
+                layer = layer_cls.from_config(spec["config"])
+                layer.astype(config["dtype"])
+            except (TypeError, ValueError, KeyError) as err:
+                raise ValueError(f"{source}: layer {i} ({spec['class']}): bad config "
+                                 f"{spec['config']!r:.200}: {err}") from None
+            layers.append(layer)
+        try:
+            model = cls(layers)
+        except ValueError as err:
+            raise ValueError(f"{source}: {err}") from None
+        if config.get("input_shape"):
+            model.input_shape = tuple(config["input_shape"])
+        if config.get("loss") is not None:
+            model.use(_from_spec(config["loss"], check.loss_class, "loss", source),
+                      _from_spec(config["optimizer"], check.optimizer_class, "optimizer",
+                                 source),
+                      metrics=config.get("metrics", "auto"))
+        return model
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter and saved layer state array, by its key in a saved file.
+
+        Keys are ``layers.<i>.<parameter>`` (``layers.0.W``) and
+        ``layers.<i>.state.<name>`` (``layers.3.state.running_mean``); the values are
+        the arrays themselves, not copies, as in PyTorch.
+        """
+        arrays: dict[str, np.ndarray] = {}
+        for i, layer in enumerate(self.layers):
+            for p in layer.parameters():
+                arrays[f"layers.{i}.{p.name}"] = p.data
+            for name, value in layer.state_arrays().items():
+                arrays[f"layers.{i}.state.{name}"] = np.asarray(value)
+        return arrays
+
+    def load_state_dict(self, state: dict[str, np.ndarray], source: str = "state_dict"
+                        ) -> None:
+        """Copy :meth:`state_dict`-style entries into the parameters and layer state.
+
+        Every parameter must be present with its shape and a floating dtype; every
+        ``layers.<i>.*`` entry must be read by layer ``i``; keys of other kinds
+        (``training.*``) are ignored. Parameters are updated in place, so the optimizer's
+        references stay valid. ``source`` starts every error message.
+
+        Raises
+        ------
+        ValueError
+            A parameter is missing or has another shape or dtype, a layer refuses its
+            saved state, or an entry of a layer is read by nothing (names the key).
+        """
+        for i, layer in enumerate(self.layers):
+            read = set()
+            for p in layer.parameters():
+                key = f"layers.{i}.{p.name}"
+                if key not in state:
+                    raise ValueError(f"{source}: missing array {key!r} for {layer} (layer {i})")
+                if state[key].shape != p.data.shape:
+                    raise ValueError(f"{source}: {key} has shape {state[key].shape}, "
+                                     f"{layer} expects {p.data.shape}")
+                check.check_array(state[key], key, None, "f", source)
+                p.data[...] = state[key]
+                read.add(key)
+            prefix = f"layers.{i}.state."
+            own = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            try:
+                layer.load_state_arrays(own)
+            except (TypeError, ValueError, KeyError, AttributeError) as err:
+                raise ValueError(f"{source}: layer {i} ({layer}): bad saved state: {err}"
+                                 ) from None
+            unread = sorted(k for k in state if k.startswith(f"layers.{i}.")
+                            and k not in read and not k.startswith(prefix))
+            if unread:
+                raise ValueError(f"{source}: array {unread[0]!r} is read by no layer: {layer} "
+                                 f"(layer {i}) reads {sorted(read)}")
+
+    @property
+    def _has_validation(self) -> bool:
+        """Whether the last ``fit`` had validation data (read by schedule callbacks)."""
+        return self.training_state.has_validation
 
     # -- description -------------------------------------------------------------------------
     def summary(self, input_shape: Sequence[int] | None = None) -> str:
@@ -702,9 +661,7 @@ class Sequential:
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
         """Write architecture (JSON) and weights to one ``.npz`` file, atomically."""
-        from .io import save_model
-
-        save_model(self, path, metadata=metadata)
+        io.save_model(self, path, metadata=metadata)
 
     # -- input checks ---------------------------------------------------------------------
     def _output_shape_or_none(self) -> Shape | None:
@@ -719,73 +676,6 @@ class Sequential:
         except ValueError:
             return None
         return shape
-
-    def _fit_arrays(self, x: Any, y: Any, validation_data: Any, validation_split: float
-                    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-        """fit's training and validation arrays, checked and split: x, y, (x_val, y_val)."""
-        x = self._as_input(x, "x")
-        y = self._as_target(y, len(x), "y")
-        layer_input_shapes(self.layers, x.shape[1:], "x")
-        if validation_split:
-            n_val = round(len(x) * validation_split)
-            if n_val == 0 or n_val == len(x):
-                raise ValueError(f"fit: validation_split={validation_split} leaves "
-                                 f"{len(x) - n_val} training and {n_val} validation samples")
-            if validation_data is not None:
-                raise ValueError("fit: give validation_data or validation_split, not both")
-            return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
-        if validation_data is None:
-            return x, y, None
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise TypeError("fit: validation_data must be a pair (x_val, y_val), got "
-                            f"{type(validation_data).__name__}")
-        x_val = self._as_input(validation_data[0], "validation_data x")
-        y_val = self._as_target(validation_data[1], len(x_val), "validation_data y")
-        layer_input_shapes(self.layers, x_val.shape[1:], "validation_data x")
-        if y_val.ndim == y.ndim and y_val.shape[1:] != y.shape[1:]:
-            raise ValueError(f"fit: validation_data y has targets of shape {y_val.shape[1:]},"
-                             f" y has {y.shape[1:]}")
-        return x, y, (x_val, y_val)
-
-    def _as_input(self, x: Any, name: str, check_finite: bool = True) -> np.ndarray:
-        x = np.asarray(x)
-        if x.ndim == 0:
-            raise ValueError(f"{name} must be an array of samples, got a scalar")
-        if np.iscomplexobj(x):
-            raise TypeError(f"{name} must be real, got complex dtype {x.dtype}")
-        if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-            raise ValueError(f"{name} must be numeric, got dtype {x.dtype}")
-        if len(x) == 0:
-            raise ValueError(f"{name} is empty")
-        dt = self.dtype
-        if x.dtype != dt:
-            x = x.astype(dt)
-        if check_finite:
-            _check_finite(x, name)
-        return x
-
-    def _as_target(self, y: Any, n: int, name: str) -> np.ndarray:
-        y = np.asarray(y)
-        if y.ndim == 0 or len(y) != n:
-            raise ValueError(f"{name} has {0 if y.ndim == 0 else len(y)} samples but x has {n}")
-        if np.issubdtype(y.dtype, np.floating):
-            if not np.isfinite(y).all():
-                raise ValueError(f"{name} contains NaN or infinity")
-            if y.dtype != self.dtype:
-                y = y.astype(self.dtype)
-        elif y.dtype == bool:
-            y = y.astype(self.dtype)
-        elif not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"{name} must be real numbers, got dtype {y.dtype}")
-        check_probability_targets(self.loss, y, name)
-        out = self._output_shape_or_none()
-        k = out[-1] if out and len(out) == 1 else None
-        if k is not None and k > 1 and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
-            lo, hi = int(y.min()), int(y.max())
-            if lo < 0 or hi >= k:
-                raise ValueError(f"{name}: class labels must be in [0, {k - 1}] for a model "
-                                 f"with {k} outputs, got values in [{lo}, {hi}]")
-        return y
 
     def _metric_functions(self, y: np.ndarray) -> dict[str, Any]:
         names = self.metric_names
@@ -807,28 +697,6 @@ class Sequential:
 _RESERVED_LOG_KEYS = frozenset({"loss", "lr", "seconds", "epoch"})
 
 
-def _shown(logs: dict[str, Any], verbose: int) -> dict[str, Any]:
-    """The epoch logs a progress display shows: tqdm already shows the time."""
-    hidden = ("lr", "seconds") if verbose == 1 else ("lr",)
-    return {k: v for k, v in logs.items() if k not in hidden}
-
-
-_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
-
-
-def _generator_from_state(state: dict[str, Any] | None, source: str) -> np.random.Generator:
-    """A Generator in exactly the saved ``bit_generator.state``."""
-    if state is None:
-        return np.random.default_rng()
-    kind = state.get("bit_generator") if isinstance(state, dict) else None
-    if kind not in _BIT_GENERATORS:
-        raise ValueError(f"{source}: unknown random generator state {kind!r}; expected one "
-                         f"of {list(_BIT_GENERATORS)}")
-    bit_generator = getattr(np.random, kind)()
-    bit_generator.state = state
-    return np.random.Generator(bit_generator)
-
-
 def _guess_input_shape(layer: Layer) -> Shape | None:
     """The per-sample input shape a first layer implies, where it can tell."""
     in_features = getattr(layer, "in_features", None)
@@ -844,24 +712,28 @@ def _check_positive_int(name: str, value: Any) -> None:
     check_int("", name, value)
 
 
-def _check_finite(x: np.ndarray, name: str, offset: int = 0) -> None:
-    """Raise a ValueError naming the first sample of ``x`` holding NaN or infinity
-    (numbered from ``offset``, for a chunk of a larger array).
+class _StepPlan(NamedTuple):
+    """What every step of a ``fit`` uses (see ``Sequential._step_plan``)."""
 
-    The row sums ``x @ 1`` (a matrix-vector product, several times faster than
-    ``np.isfinite(x).all()`` and with no boolean temporary) are all finite when every
-    entry is; a NaN or an infinity makes its row's sum NaN or infinite. Only when a sum
-    is not finite (or it overflowed) does the exact elementwise check decide.
-    """
-    if not np.issubdtype(x.dtype, np.inexact) or x.size == 0:
-        return
-    rows = x.reshape(len(x), -1)
-    if rows.dtype in (np.float32, np.float64):
-        with np.errstate(over="ignore", invalid="ignore"):  # inf - inf is the point here
-            sums = rows @ np.ones(rows.shape[1], dtype=rows.dtype)  # (N,)
-        if np.isfinite(sums).all():
-            return
-    finite_rows = np.isfinite(rows).all(axis=1)  # (N,)
-    if not finite_rows.all():
-        bad = int(np.argmin(finite_rows))
-        raise ValueError(f"{name} contains NaN or infinity (first at sample {offset + bad})")
+    loss: Loss
+    optimizer: Optimizer
+    first_trainable: int
+    regularized: bool
+    metrics: list[tuple[str, Any]]
+    metric_names: list[str]
+
+
+def _from_spec(spec: dict[str, Any], lookup: Any, what: str, source: str) -> Any:
+    """Build the loss or optimizer a config's ``{"class": ..., "config": ...}`` names."""
+    cls = lookup(spec["class"])
+    if cls is None:
+        raise ValueError(f"{source}: unknown {what} class {spec['class']!r}")
+    check.check_arguments(cls, spec["config"], f"{source}: {what} ({spec['class']})")
+    try:
+        return cls(**spec["config"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{source}: {what} ({spec['class']}): bad config "
+                         f"{spec['config']!r:.200}: {err}") from None
+
+
+io.MODEL_CLASS = Sequential  # what io.load builds; io does not import this module

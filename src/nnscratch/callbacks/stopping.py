@@ -95,11 +95,9 @@ class EarlyStopping(Callback):
         if self._better(value, self.best):
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
-                from ..io import model_arrays
-
                 # numbers only: weights and running statistics, not a Dropout layer's
                 # generator state, which keeps running as it would without the restore
-                self.best_weights = {k: v.copy() for k, v in model_arrays(self.model).items()
+                self.best_weights = {k: v.copy() for k, v in self.model.state_dict().items()
                                      if v.dtype.kind in "fiub"}
             if self.baseline is None or self._better(value, self.baseline):
                 self.wait = 0
@@ -113,10 +111,8 @@ class EarlyStopping(Callback):
             print(f"epoch {self.stopped_epoch + 1}: early stopping ({self.monitor} best "
                   f"{self.best:.4g} at epoch {self.best_epoch + 1})", flush=True)
         if self.restore_best_weights and self.best_weights is not None:
-            from ..io import load_arrays_into, model_arrays
-
-            arrays = {**model_arrays(self.model), **self.best_weights}
-            load_arrays_into(self.model, arrays, "EarlyStopping best weights")
+            arrays = {**self.model.state_dict(), **self.best_weights}
+            self.model.load_state_dict(arrays, "EarlyStopping best weights")
 
     def state_dict(self) -> dict[str, Any]:
         return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
