@@ -187,7 +187,10 @@ def _defaults(cls: type) -> dict[str, Any]:
     """The signature's defaults of ``cls``, read once per class."""
     found = _DEFAULTS.get(cls)
     if found is None:
-        params = inspect.signature(cls).parameters.values()
+        try:
+            params = list(inspect.signature(cls).parameters.values())
+        except (TypeError, ValueError):  # a class whose signature Python cannot tell
+            params = []
         found = _DEFAULTS[cls] = {p.name: p.default for p in params
                                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     return found

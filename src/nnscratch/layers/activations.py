@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .._params import Int, Number, Rule
 from .base import Layer, check_float
+
+#: nnscratch's activations by the names ``get_activation`` and the command line take;
+#: each class adds its own with ``names=`` (``class ReLU(Activation, names=("relu",))``).
+ACTIVATIONS: dict[str, type[Layer]] = {}
 
 
 class Activation(Layer):
-    """Base of the parameter-free activations (not registered by itself)."""
+    """Base of the activations (not registered by itself).
+
+    A subclass in nnscratch names itself for :func:`get_activation` with the class
+    keyword ``names``; a user's own activation is not added, so it cannot shadow one.
+    """
 
     _registered = False
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+    def __init_subclass__(cls, names: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("nnscratch."):
+            for name in names:
+                ACTIVATIONS[name] = cls
 
 
-class Identity(Activation):
+class Identity(Activation, names=("identity", "linear")):
     """y = x (a linear output layer, written explicitly)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -37,7 +49,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0 / denom, e / denom).astype(x.dtype, copy=False)
 
 
-class Sigmoid(Activation):
+class Sigmoid(Activation, names=("sigmoid",)):
     """Logistic sigmoid ``y = 1 / (1 + exp(-x))``.
 
     Notes
@@ -55,7 +67,7 @@ class Sigmoid(Activation):
         return grad_out * y * (1.0 - y)
 
 
-class Tanh(Activation):
+class Tanh(Activation, names=("tanh",)):
     """Hyperbolic tangent ``y = tanh(x)``.
 
     Notes
@@ -72,7 +84,7 @@ class Tanh(Activation):
         return grad_out * (1.0 - y * y)
 
 
-class ReLU(Activation):
+class ReLU(Activation, names=("relu",)):
     """Rectified linear unit ``y = max(x, 0)``.
 
     Notes
@@ -116,7 +128,7 @@ class ReLU(Activation):
         return grad_out * (x > 0)
 
 
-class LeakyReLU(Activation):
+class LeakyReLU(Activation, names=("leaky_relu",)):
     """Leaky ReLU ``y = x`` for x > 0, ``negative_slope · x`` otherwise.
 
     Notes
@@ -124,10 +136,11 @@ class LeakyReLU(Activation):
     dy/dx = 1 where x > 0, else ``negative_slope``.
     """
 
+    negative_slope: float
+    constraints: ClassVar[dict[str, Rule]] = {"negative_slope": Number(-np.inf)}
+
     def __init__(self, negative_slope: float = 0.01) -> None:
-        if not np.isfinite(negative_slope):
-            raise ValueError(f"LeakyReLU: negative_slope must be finite, got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
+        self.set_params(negative_slope=negative_slope)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = check_float(self, x)
@@ -138,11 +151,8 @@ class LeakyReLU(Activation):
         mask = self._need("_mask")
         return np.where(mask, grad_out, grad_out * self.negative_slope)
 
-    def get_config(self) -> dict[str, Any]:
-        return {"negative_slope": self.negative_slope}
-
-    def __repr__(self) -> str:
-        return f"LeakyReLU({self.negative_slope})"
+    def repr_head(self) -> tuple[str, tuple[str, ...]]:
+        return repr(self.negative_slope), ("negative_slope",)
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -159,7 +169,7 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
-class Softmax(Activation):
+class Softmax(Activation, names=("softmax",)):
     """Softmax along ``axis`` (the last by default): ``y_i = e^{x_i} / Σ_j e^{x_j}``.
 
     Prefer a linear output layer with :class:`~nnscratch.losses.SoftmaxCrossEntropy`, which
@@ -171,8 +181,12 @@ class Softmax(Activation):
     dL/dx = y ⊙ (g - Σ_j g_j y_j) with g = dL/dy.
     """
 
+    axis: int
+    #: NumPy arrays have at most 64 axes.
+    constraints: ClassVar[dict[str, Rule]] = {"axis": Int(minimum=-64)}
+
     def __init__(self, axis: int = -1) -> None:
-        self.axis = int(axis)
+        self.set_params(axis=axis)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._y = softmax(check_float(self, x), axis=self.axis)
@@ -182,22 +196,6 @@ class Softmax(Activation):
         y = self._need("_y")
         return y * (grad_out - (grad_out * y).sum(axis=self.axis, keepdims=True))
 
-    def get_config(self) -> dict[str, Any]:
-        return {"axis": self.axis}
-
-    def __repr__(self) -> str:
-        return "Softmax()" if self.axis == -1 else f"Softmax(axis={self.axis})"
-
-
-ACTIVATIONS: dict[str, type[Layer]] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "softmax": Softmax,
-    "identity": Identity,
-    "linear": Identity,
-}
 
 
 def get_activation(name: str) -> Layer:

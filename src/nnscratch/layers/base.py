@@ -18,6 +18,8 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from .._checks import check_int
+from .._params import Declared, Int, call_repr
 from .._registry import Registry
 from ..parameter import Parameter
 from ..regularizers import to_config
@@ -26,6 +28,10 @@ from ..regularizers import to_config
 LAYER_REGISTRY: Registry[type[Layer]] = Registry("layer")
 
 Shape = tuple[int | None, ...]
+
+#: A layer size (features, channels): a positive int. A wrong kind is a ValueError, as
+#: layers have always raised, so that loading reports it like any bad config value.
+SIZE = Int(type_error=ValueError)
 
 
 class ArraySpec(NamedTuple):
@@ -36,7 +42,7 @@ class ArraySpec(NamedTuple):
     kinds: str = "f"
 
 
-class Layer:
+class Layer(Declared):
     """Base class of all layers.
 
     Attributes
@@ -44,6 +50,9 @@ class Layer:
     training : bool
         True while training (Dropout drops, BatchNorm uses batch statistics); set by
         ``Sequential.train()`` / ``Sequential.eval()``.
+
+    A layer declares its constructor arguments' rules in ``constraints`` (see
+    :mod:`nnscratch._params`); :meth:`get_config` and ``repr`` follow from them.
     """
 
     training: bool = True
@@ -89,8 +98,9 @@ class Layer:
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments that rebuild this layer (weights are saved apart)."""
-        return {}
+        """Constructor arguments that rebuild this layer (weights are saved apart): the
+        declared ones (none by default)."""
+        return self.declared_config()
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
@@ -151,9 +161,17 @@ class Layer:
         if arrays:
             raise ValueError(f"{self}: unexpected saved state {sorted(arrays)}")
 
+    def repr_head(self) -> tuple[str, tuple[str, ...]]:
+        """What ``repr`` writes before the keyword arguments (Dense: ``"4→3"``) and the
+        config keys that text stands for; ``("", ())`` by default."""
+        return "", ()
+
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        """``Name(head, key=value, ...)`` with every config entry not at its default and
+        not already in the head: ``Dense(4→3, bias=False)``."""
+        head, shown = self.repr_head()
+        return call_repr(type(self).__name__,
+                         self.non_default_config(self.get_config(), shown), head)
 
     # -- helpers for subclasses ------------------------------------------------------------
     def _need(self, attr: str) -> Any:
@@ -166,16 +184,7 @@ class Layer:
 
 def config_int(owner: str, config: dict[str, Any], key: str) -> int:
     """``config[key]`` as a positive int, or a ValueError naming ``owner`` and ``key``."""
-    value = config.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{owner}: {key} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def check_ndim(layer: Layer, x: np.ndarray, ndim: int, expected: str) -> None:
-    """Raise a ValueError naming ``layer`` when ``x`` is not an ``ndim``-d array."""
-    if x.ndim != ndim:
-        raise ValueError(f"{layer}: expected input of shape {expected}, got {tuple(x.shape)}")
+    return check_int(owner, key, config.get(key), type_error=ValueError)
 
 
 def check_float(layer: Layer, x: np.ndarray) -> np.ndarray:

@@ -10,17 +10,19 @@ columns and samples at once. See :mod:`nnscratch.layers.image` for the internal
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import init as initializers
 from .._dtype import resolve_dtype
+from .._params import Bool, Check, Rule
 from .._rng import as_rng
 from ..parameter import Parameter
 from ..regularizers import Regularizer, get_regularizer
-from .base import ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
+from .base import SIZE, ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
 from .image import (
+    PAIR,
     fmt_pair,
     fmt_shape,
     out_size,
@@ -30,6 +32,17 @@ from .image import (
     to_public,
     window,
 )
+
+
+def _padding(owner: str, name: str, value: Any) -> tuple[int, int] | str:
+    """``"same"``, or a pair of ints >= 0 (``"valid"`` is (0, 0))."""
+    mode = value.lower() if isinstance(value, str) else None
+    if mode == "same":
+        return "same"
+    if mode is not None and mode != "valid":
+        raise ValueError(f"{owner}: {name} must be an int, a pair, 'same' or 'valid', "
+                         f"got {value!r}")
+    return (0, 0) if mode == "valid" else pair(owner, name, value, minimum=0)
 
 
 def _same_pads(kernel: int) -> tuple[int, int]:
@@ -133,6 +146,21 @@ class Conv2D(Layer):
     (32, 16, 28, 28)
     """
 
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int] | str
+    use_bias: bool
+    constraints: ClassVar[dict[str, Rule]] = {
+        "in_channels": SIZE,
+        "out_channels": SIZE,
+        "kernel_size": PAIR,
+        "stride": PAIR,
+        "padding": Check(_padding),
+        "bias": Bool(attr="use_bias"),
+    }
+
     def __init__(
         self,
         in_channels: int,
@@ -148,31 +176,18 @@ class Conv2D(Layer):
         kernel_regularizer: str | Regularizer | dict[str, Any] | None = None,
         bias_regularizer: str | Regularizer | dict[str, Any] | None = None,
     ) -> None:
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Conv2D: {name} must be a positive integer, got {value!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = pair("kernel_size", "Conv2D", kernel_size)
-        self.stride = pair("stride", "Conv2D", stride)
+        self.set_params(in_channels=in_channels, out_channels=out_channels,
+                        kernel_size=kernel_size, stride=stride, padding=padding, bias=bias)
         kh, kw = self.kernel_size
-        self.padding: tuple[int, int] | str
         #: Zeros added (top, bottom, left, right).
         self._pads: tuple[int, int, int, int]
-        mode = padding.lower() if isinstance(padding, str) else None
-        if mode == "same":
+        if isinstance(self.padding, str):  # "same"
             if self.stride != (1, 1):
                 raise ValueError(f"Conv2D: padding='same' needs stride=1, got stride={stride!r}")
-            self.padding = "same"
             self._pads = (*_same_pads(kh), *_same_pads(kw))
-        elif mode is not None and mode != "valid":
-            raise ValueError(
-                f"Conv2D: padding must be an int, a pair, 'same' or 'valid', got {padding!r}"
-            )
         else:
-            ph, pw = (0, 0) if mode == "valid" else pair("padding", "Conv2D", padding, minimum=0)
-            self.padding = (ph, pw)
+            ph, pw = self.padding
             self._pads = (ph, ph, pw, pw)
-        self.use_bias = bool(bias)
 
         dt = resolve_dtype(dtype)
         gen = as_rng(rng)
@@ -345,27 +360,18 @@ class Conv2D(Layer):
         """``W`` of shape (out_channels, in_channels, kh, kw) and ``b`` of (out_channels,)."""
         c_in = config_int("Conv2D", config, "in_channels")
         c_out = config_int("Conv2D", config, "out_channels")
-        kh, kw = pair("kernel_size", "Conv2D", config.get("kernel_size"))
+        kh, kw = pair("Conv2D", "kernel_size", config.get("kernel_size"))
         specs = {"W": ArraySpec((c_out, c_in, kh, kw))}
         if bool(config.get("bias", True)):
             specs["b"] = ArraySpec((c_out,))
         return specs
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "bias": self.use_bias,
-            **_regularizer_config(self),
-        }
+        return {**self.declared_config(), **_regularizer_config(self)}
 
-    def __repr__(self) -> str:
+    def repr_head(self) -> tuple[str, tuple[str, ...]]:
         kh, kw = self.kernel_size
-        pad = "'same'" if self.padding == "same" else fmt_pair(self.padding)  # type: ignore[arg-type]
-        return (
-            f"Conv2D({self.in_channels}→{self.out_channels}, {kh}×{kw}, "
-            f"stride={fmt_pair(self.stride)}, pad={pad})"
-        )
+        pad = "'same'" if isinstance(self.padding, str) else fmt_pair(self.padding)
+        return (f"{self.in_channels}→{self.out_channels}, {kh}×{kw}, "
+                f"stride={fmt_pair(self.stride)}, pad={pad}",
+                ("in_channels", "out_channels", "kernel_size", "stride", "padding"))

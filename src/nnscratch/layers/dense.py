@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import init as initializers
 from .._dtype import resolve_dtype
+from .._params import Bool, Rule
 from .._rng import as_rng
 from ..parameter import Parameter
 from ..regularizers import Regularizer, get_regularizer
-from .base import ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
+from .base import SIZE, ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
 
 
 class Dense(Layer):
@@ -60,6 +61,15 @@ class Dense(Layer):
     PyTorch's ``nn.Linear`` stores the transpose, ``weight`` of shape (out, in).
     """
 
+    in_features: int
+    out_features: int
+    use_bias: bool
+    constraints: ClassVar[dict[str, Rule]] = {
+        "in_features": SIZE,
+        "out_features": SIZE,
+        "bias": Bool(attr="use_bias"),
+    }
+
     def __init__(
         self,
         in_features: int,
@@ -72,11 +82,7 @@ class Dense(Layer):
         kernel_regularizer: str | Regularizer | dict[str, Any] | None = None,
         bias_regularizer: str | Regularizer | dict[str, Any] | None = None,
     ) -> None:
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.use_bias = bool(bias)
+        self.set_params(in_features=in_features, out_features=out_features, bias=bias)
         dt = resolve_dtype(dtype)
         gen = as_rng(rng)
         shape = (self.in_features, self.out_features)
@@ -178,15 +184,10 @@ class Dense(Layer):
         return (self.out_features,)
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            "in_features": self.in_features,
-            "out_features": self.out_features,
-            "bias": self.use_bias,
-            **_regularizer_config(self),
-        }
+        return {**self.declared_config(), **_regularizer_config(self)}
 
-    def __repr__(self) -> str:
-        return f"Dense({self.in_features}→{self.out_features})"
+    def repr_head(self) -> tuple[str, tuple[str, ...]]:
+        return f"{self.in_features}→{self.out_features}", ("in_features", "out_features")
 
     @classmethod
     def array_specs(cls, config: dict[str, Any]) -> dict[str, ArraySpec]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .._params import Number, Rule
 from .._rng import as_rng
 from .base import ArraySpec, Layer, check_float
 
@@ -55,12 +56,11 @@ class Dropout(Layer):
     8.0
     """
 
+    p: float
+    constraints: ClassVar[dict[str, Rule]] = {"p": Number(0.0, 1.0)}
+
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.number)):
-            raise TypeError(f"Dropout: p must be a number, got {p!r}")
-        if not 0 <= float(p) < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.set_params(p=p)
         self.rng = as_rng(rng)
         self._mask: np.ndarray | None = None  # scaled mask m / (1 − p), or None: identity
         self._called = False
@@ -92,9 +92,6 @@ class Dropout(Layer):
                 f"got {tuple(grad_out.shape)}"
             )
         return grad_out * self._mask
-
-    def get_config(self) -> dict[str, Any]:
-        return {"p": self.p}
 
     @classmethod
     def array_specs(cls, config: dict[str, Any]) -> dict[str, ArraySpec]:

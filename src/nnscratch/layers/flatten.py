@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .._params import Check, Rule
 from .base import Layer, Shape, check_float
 from .image import fmt_shape
 
@@ -63,8 +64,20 @@ class Flatten(Layer):
             return (None,)
         return (math.prod(d for d in input_shape if d is not None),)
 
-    def __repr__(self) -> str:
-        return "Flatten()"
+
+
+def _target_shape(owner: str, name: str, value: Any) -> tuple[int, ...]:
+    """``value`` as a tuple of positive ints, one of which may be -1."""
+    try:
+        target = tuple(value)
+    except TypeError:
+        target = (None,)
+    if (not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                       and (d >= 1 or d == -1) for d in target)
+            or target.count(-1) > 1):
+        raise ValueError(
+            f"{owner}: {name} must be positive integers with at most one -1, got {value!r}")
+    return tuple(int(d) for d in target)
 
 
 class Reshape(Layer):
@@ -81,16 +94,11 @@ class Reshape(Layer):
     The derivative of a reshape is the identity: backward reshapes dL/dy back.
     """
 
+    shape: tuple[int, ...]
+    constraints: ClassVar[dict[str, Rule]] = {"shape": Check(_target_shape)}
+
     def __init__(self, shape: tuple[int, ...] | list[int]) -> None:
-        target = tuple(shape)
-        if (
-            not all(isinstance(d, (int, np.integer)) and (d >= 1 or d == -1) for d in target)
-            or sum(d == -1 for d in target) > 1
-        ):
-            raise ValueError(
-                f"Reshape: shape must be positive integers with at most one -1, got {shape!r}"
-            )
-        self.shape = tuple(int(d) for d in target)
+        self.set_params(shape=shape)
 
     def _resolve(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         size = math.prod(input_shape)
@@ -125,8 +133,5 @@ class Reshape(Layer):
             )
         return self._resolve(tuple(d for d in input_shape if d is not None))
 
-    def get_config(self) -> dict[str, Any]:
-        return {"shape": self.shape}
-
-    def __repr__(self) -> str:
-        return f"Reshape({fmt_shape(self.shape)})"
+    def repr_head(self) -> tuple[str, tuple[str, ...]]:
+        return fmt_shape(self.shape), ("shape",)

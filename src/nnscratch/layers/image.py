@@ -30,10 +30,13 @@ who needs a C-contiguous array calls ``np.ascontiguousarray(y)``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from .._params import Check
 
 
 def to_nchw(x: np.ndarray, channels_last: bool = True) -> np.ndarray:
@@ -109,7 +112,7 @@ def window(
     return xp[:, u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw]
 
 
-def pair(name: str, owner: str, value: Any, minimum: int = 1) -> tuple[int, int]:
+def pair(owner: str, name: str, value: Any, minimum: int = 1) -> tuple[int, int]:
     """Parse an int or a pair of ints, each >= ``minimum``, naming ``owner`` on error."""
     values: Sequence[Any]
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -125,6 +128,11 @@ def pair(name: str, owner: str, value: Any, minimum: int = 1) -> tuple[int, int]
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{owner}: {name} must be {what} or a pair of them, got {value!r}")
     return int(values[0]), int(values[1])
+
+
+#: The rules of an int-or-pair argument: kernel sizes and strides, and paddings.
+PAIR = Check(pair)
+PAIR0 = Check(functools.partial(pair, minimum=0))
 
 
 def fmt_pair(p: tuple[int, int]) -> str:

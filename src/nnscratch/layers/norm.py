@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._dtype import resolve_dtype
+from .._params import Bool, Number, OrNone, Rule
 from ..parameter import Parameter
-from .base import ArraySpec, Layer, Shape, check_float, config_int
+from .base import SIZE, ArraySpec, Layer, Shape, check_float, config_int
 
 
 class _BatchNorm(Layer):
@@ -17,7 +18,19 @@ class _BatchNorm(Layer):
     _registered = False
     #: Accepted input ranks and how to describe them in errors.
     _ndims: tuple[int, ...] = ()
-    _expected = ""
+    #: The input shapes accepted, for errors; ``{C}`` stands for ``num_features``.
+    _shape_text: ClassVar[str] = ""
+
+    num_features: int
+    momentum: float | None
+    eps: float
+    affine: bool
+    constraints: ClassVar[dict[str, Rule]] = {
+        "num_features": SIZE,
+        "momentum": OrNone(Number(0.0, 1.0, hi_open=False)),
+        "eps": Number(0.0, lo_open=True),
+        "affine": Bool(),
+    }
 
     def __init__(
         self,
@@ -27,25 +40,8 @@ class _BatchNorm(Layer):
         affine: bool = True,
         dtype: np.typing.DTypeLike | None = None,
     ) -> None:
-        owner = type(self).__name__
-        if (isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer))
-                or num_features < 1):
-            raise ValueError(f"{owner}: num_features must be a positive integer, "
-                             f"got {num_features!r}")
-        if momentum is not None:
-            if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.number)):
-                raise TypeError(f"{owner}: momentum must be a number or None, got {momentum!r}")
-            if not 0 <= float(momentum) <= 1:
-                raise ValueError(f"{owner}: momentum must be in [0, 1] or None, got {momentum!r}")
-            momentum = float(momentum)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)):
-            raise TypeError(f"{owner}: eps must be a number, got {eps!r}")
-        if not (np.isfinite(eps) and eps > 0):
-            raise ValueError(f"{owner}: eps must be > 0, got {eps!r}")
-        self.num_features = int(num_features)
-        self.momentum = momentum
-        self.eps = float(eps)
-        self.affine = bool(affine)
+        self.set_params(num_features=num_features, momentum=momentum, eps=eps, affine=affine)
+        self._expected = self._shape_text.format(C=num_features)
         dt = resolve_dtype(dtype)
         c = self.num_features
         self.gamma: Parameter | None = None
@@ -183,10 +179,6 @@ class _BatchNorm(Layer):
                       "state.num_batches_tracked": ArraySpec((), "iu")})
         return specs
 
-    def get_config(self) -> dict[str, Any]:
-        return {"num_features": self.num_features, "momentum": self.momentum,
-                "eps": self.eps, "affine": self.affine}
-
     def astype(self, dtype: np.typing.DTypeLike) -> Layer:
         super().astype(dtype)
         self.running_mean = self.running_mean.astype(dtype)
@@ -286,17 +278,7 @@ class BatchNorm1D(_BatchNorm):
     """
 
     _ndims = (2, 3)
-
-    def __init__(
-        self,
-        num_features: int,
-        momentum: float | None = 0.1,
-        eps: float = 1e-5,
-        affine: bool = True,
-        dtype: np.typing.DTypeLike | None = None,
-    ) -> None:
-        super().__init__(num_features, momentum, eps, affine, dtype)
-        self._expected = f"(N, {self.num_features}) or (N, {self.num_features}, L)"
+    _shape_text = "(N, {C}) or (N, {C}, L)"
 
 
 class BatchNorm2D(_BatchNorm):
@@ -324,14 +306,4 @@ class BatchNorm2D(_BatchNorm):
     """
 
     _ndims = (4,)
-
-    def __init__(
-        self,
-        num_features: int,
-        momentum: float | None = 0.1,
-        eps: float = 1e-5,
-        affine: bool = True,
-        dtype: np.typing.DTypeLike | None = None,
-    ) -> None:
-        super().__init__(num_features, momentum, eps, affine, dtype)
-        self._expected = f"(N, {self.num_features}, H, W)"
+    _shape_text = "(N, {C}, H, W)"

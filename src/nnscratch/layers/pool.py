@@ -7,16 +7,18 @@ sample at once, in the batch-innermost layout of :mod:`nnscratch.layers.image`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .._params import OrNone, Rule
 from .base import Layer, Shape, check_float
 from .image import (
+    PAIR,
+    PAIR0,
     fmt_pair,
     fmt_shape,
     out_size,
-    pair,
     to_internal,
     to_internal_padded,
     to_public,
@@ -31,6 +33,15 @@ class _Pool2D(Layer):
     #: Value of the padding border: the identity of the pooling's reduction.
     _fill: float = 0.0
 
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    constraints: ClassVar[dict[str, Rule]] = {
+        "kernel_size": PAIR,
+        "stride": OrNone(PAIR),
+        "padding": PAIR0,
+    }
+
     def __init__(
         self,
         kernel_size: int | tuple[int, int],
@@ -38,9 +49,9 @@ class _Pool2D(Layer):
         padding: int | tuple[int, int] = 0,
     ) -> None:
         name = type(self).__name__
-        self.kernel_size = pair("kernel_size", name, kernel_size)
-        self.stride = self.kernel_size if stride is None else pair("stride", name, stride)
-        self.padding = pair("padding", name, padding, minimum=0)
+        self.set_params(kernel_size=kernel_size, stride=stride, padding=padding)
+        if stride is None:
+            self.stride = self.kernel_size
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size, strict=True)):
             # PyTorch's rule too: otherwise a window could hold nothing but padding.
             raise ValueError(
@@ -123,13 +134,11 @@ class _Pool2D(Layer):
             None if w is None else self._out_dim(w, 1, full),
         )
 
-    def get_config(self) -> dict[str, Any]:
-        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
-
-    def __repr__(self) -> str:
+    def repr_head(self) -> tuple[str, tuple[str, ...]]:
         kh, kw = self.kernel_size
         pad = f", pad={fmt_pair(self.padding)}" if any(self.padding) else ""
-        return f"{type(self).__name__}({kh}×{kw}, stride={fmt_pair(self.stride)}{pad})"
+        return (f"{kh}×{kw}, stride={fmt_pair(self.stride)}{pad}",
+                ("kernel_size", "stride", "padding"))
 
 
 class MaxPool2D(_Pool2D):
@@ -325,6 +334,3 @@ class GlobalAvgPool2D(Layer):
                 f"got {fmt_shape(('N', *input_shape))}"
             )
         return (input_shape[0],)
-
-    def __repr__(self) -> str:
-        return "GlobalAvgPool2D()"
