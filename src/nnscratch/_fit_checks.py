@@ -21,6 +21,7 @@ from .layers.norm import _BatchNorm
 
 if TYPE_CHECKING:
     from .model import Sequential
+    from .network import Network
 
 
 def check_fit_arguments(epochs: Any, batch_size: Any, shuffle: Any, validation_split: Any,
@@ -185,7 +186,7 @@ def fit_arrays(model: Sequential, x: Any, y: Any, validation_data: Any,
     return x, y, (x_val, y_val)
 
 
-def as_input(model: Sequential, x: Any, name: str, check_finite: bool = True) -> np.ndarray:
+def as_input(model: Network, x: Any, name: str, check_finite: bool = True) -> np.ndarray:
     """``x`` as an array of samples in the model's dtype; errors name ``name``."""
     x = np.asarray(x)
     if x.ndim == 0:

@@ -32,22 +32,26 @@ import numpy as np
 from . import _loadcheck as check
 from . import io, training
 from . import metrics as metrics_mod
-from ._checks import check_int
-from ._dtype import get_default_dtype, resolve_dtype
 from ._fit_checks import as_input, as_target
-from ._fit_checks import refuse_non_finite as _check_finite
+from ._fit_checks import refuse_non_finite as _check_finite  # noqa: F401  (its old home)
 from ._registry import class_key
 from .callbacks import Callback, History
 from .layers.activations import softmax
-from .layers.base import Layer, Shape
+from .layers.base import Layer
 from .losses import Loss, get_loss
+from .network import Network
 from .optimizers import Optimizer, get_optimizer
-from .parameter import Parameter
 from .training import TrainingState
 
 
-class Sequential:
-    """A feed-forward network: each layer's output is the next layer's input.
+class Sequential(Network):
+    """A feed-forward network trained by a loss and an optimizer: each layer's output is
+    the next layer's input.
+
+    The layers, their forward and backward passes, their description and their arrays
+    are :class:`~nnscratch.network.Network`'s; this class adds the loss, the optimizer
+    and the metrics, a training step (:meth:`train_step`), :meth:`fit` (whose loop is
+    :mod:`nnscratch.training`), checkpoints, probabilities and :meth:`evaluate`.
 
     Parameters
     ----------
@@ -86,42 +90,21 @@ class Sequential:
     """
 
     def __init__(self, *layers: Layer | Sequence[Layer], dtype: Any = None) -> None:
-        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
-            layers = tuple(layers[0])
-        self.layers: list[Layer] = []
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
         self.metric_names: list[str] | str = "auto"
         self.history = History()
         self.stop_training = False
-        self.input_shape: Shape | None = None
         #: what training has done (steps, epochs, shuffling generator, callbacks): what
         #: checkpoints save beside the weights; see :mod:`nnscratch.training`
         self.training_state = TrainingState()
-        for layer in layers:
-            self.add(layer)  # type: ignore[arg-type]
-        if dtype is not None:
-            self.astype(dtype)
+        super().__init__(*layers, dtype=dtype)
 
-    # -- building --------------------------------------------------------------------------
-    def add(self, layer: Layer) -> Sequential:
-        """Append ``layer``; checks it can take the previous layer's output. Returns self."""
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add: expected a Layer, got {type(layer).__name__}")
-        out = self._output_shape_or_none()
-        if out is not None:
-            try:
-                layer.output_shape(out)
-            except ValueError as err:
-                raise ValueError(
-                    f"cannot add {layer} after {self.layers[-1]} (layer {len(self.layers) - 1}),"
-                    f" whose output has shape (N, {', '.join(map(str, out))}): {err}"
-                ) from None
-        self.layers.append(layer)
+    def _parameters_changed(self) -> None:
         if self.optimizer is not None:
             self.optimizer.bind(self.parameters())
-        return self
 
+    # -- building --------------------------------------------------------------------------
     def use(
         self,
         loss: Loss | str,
@@ -153,93 +136,6 @@ class Sequential:
         return self
 
     compile = use  # Keras' name for the same step
-
-    def parameters(self) -> list[Parameter]:
-        """Every trainable parameter, layer by layer."""
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The dtype the network computes in: its parameters' (or the default)."""
-        params = self.parameters()
-        return params[0].data.dtype if params else get_default_dtype()
-
-    def astype(self, dtype: Any) -> Sequential:
-        """Convert every layer's parameters to ``dtype`` (float32 or float64). Returns self."""
-        dt = resolve_dtype(dtype)
-        for layer in self.layers:
-            layer.astype(dt)
-        if self.optimizer is not None:
-            self.optimizer.bind(self.parameters())
-        return self
-
-    def train(self, mode: bool = True) -> Sequential:
-        """Training mode (Dropout drops, BatchNorm uses batch statistics). Returns self."""
-        for layer in self.layers:
-            layer.train(mode)
-        return self
-
-    def eval(self) -> Sequential:
-        """Evaluation mode; ``predict`` and ``evaluate`` switch to it by themselves."""
-        return self.train(False)
-
-    # -- forward and backward ------------------------------------------------------------
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Run ``x`` through every layer; a shape mismatch names the failing layer."""
-        if not self.layers:
-            raise RuntimeError("Sequential.forward(): the model has no layers; add() some first")
-        for i, layer in enumerate(self.layers):
-            try:
-                x = layer.forward(x)
-            except ValueError as err:
-                if str(err).startswith("layer "):
-                    raise
-                raise ValueError(f"layer {i} of {len(self.layers)}: {err}") from err
-        return x
-
-    __call__ = forward
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        """Backpropagate dL/d(output) through every layer; returns dL/d(input)."""
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
-        return grad
-
-    def backward_params(self, grad: np.ndarray) -> None:
-        """Backpropagate dL/d(output) into the parameter gradients only.
-
-        What a training step needs: the layers before the first one with parameters are
-        skipped, and that layer adds its parameter gradients without computing dL/dx
-        (for a first Dense layer that saves a GEMM as large as its forward pass). The
-        gradients are those :meth:`backward` accumulates.
-        """
-        self._backward_params(grad, self._first_trainable())
-
-    def _first_trainable(self) -> int:
-        """Index of the first layer with parameters (``len(layers)`` if none)."""
-        return next((i for i, layer in enumerate(self.layers) if layer.parameters()),
-                    len(self.layers))
-
-    def _backward_params(self, grad: np.ndarray, first: int) -> None:
-        layers = self.layers
-        for layer in layers[:first:-1]:  # from the last layer down to the one after `first`
-            grad = layer.backward(grad)
-        if first < len(layers):
-            layers[first].backward_params(grad)
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.zero_grad()
-
-    def regularization_loss(self) -> float:
-        """Σ of the penalties of parameters that carry a regularizer."""
-        return float(sum(p.regularizer.penalty(p.data) for p in self.parameters()
-                         if p.regularizer is not None))
-
-    def _add_regularization_grads(self) -> None:
-        for p in self.parameters():
-            if p.regularizer is not None:
-                p.grad += p.regularizer.grad(p.data)
 
     def train_step(self, x_batch: np.ndarray, y_batch: np.ndarray) -> dict[str, float]:
         """One gradient step on a batch; returns its logs (Keras' ``train_step``).
@@ -423,42 +319,6 @@ class Sequential:
         return training.save_checkpoint(self, path, metadata)
 
     # -- inference ---------------------------------------------------------------------------
-    def predict(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
-        """Network outputs for ``x`` in evaluation mode, ``batch_size`` rows at a time.
-
-        Returns what the last layer outputs: probabilities after a Sigmoid/Softmax layer,
-        logits when the model was built for :class:`SoftmaxCrossEntropy` (see
-        :meth:`predict_proba`, :meth:`predict_classes`).
-        """
-        if not self.layers:
-            raise RuntimeError("Sequential.predict(): the model has no layers; add() some first")
-        if batch_size is not None:
-            _check_positive_int("batch_size", batch_size)
-        # each chunk is checked for NaN/inf just before it goes through the network, so it
-        # is read from cache by the first layer rather than from memory a second time
-        x = as_input(self, x, "x", check_finite=False)
-        was_training = [layer.training for layer in self.layers]
-        self.eval()
-        try:
-            n = len(x)
-            bs = n if batch_size is None else batch_size
-            if n <= bs:
-                _check_finite(x, "x")
-                out = self.forward(x).copy()
-            else:
-                _check_finite(x[:bs], "x")
-                first = self.forward(x[:bs])
-                out = np.empty((n, *first.shape[1:]), dtype=first.dtype)
-                out[:bs] = first
-                for start in range(bs, n, bs):
-                    chunk = x[start:start + bs]
-                    _check_finite(chunk, "x", offset=start)
-                    out[start:start + bs] = self.forward(chunk)
-        finally:
-            for layer, mode in zip(self.layers, was_training):
-                layer.training = mode
-        return out
-
     def predict_proba(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
         """Class probabilities: the loss's ``output`` activation applied to the network's
         outputs when the loss takes logits (``Loss.from_logits``: softmax for
@@ -474,10 +334,6 @@ class Sequential:
             return 1.0 / (1.0 + np.exp(-out))
         raise ValueError(f"predict_proba: {loss!r} has output {loss.output!r}; expected "
                          "'softmax', 'sigmoid' or 'identity'")
-
-    def predict_classes(self, x: np.ndarray, batch_size: int | None = 1024) -> np.ndarray:
-        """Predicted class per sample: argmax for several outputs, ``p > 0.5`` for one."""
-        return metrics_mod.predicted_labels(self.predict(x, batch_size))
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int | None = 1024
                  ) -> dict[str, float]:
@@ -500,19 +356,15 @@ class Sequential:
         return result
 
 
-    # -- description and state ------------------------------------------------------------
+    # -- description ----------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        """The JSON-able description of the model, without weights: dtype, input shape,
-        each layer's class and constructor arguments (with its parameter and state
-        names), the loss, the optimizer and the metrics. What a saved file's header
-        holds besides the format's name and version; :meth:`from_config` inverts it.
+        """The JSON-able description of the model, without weights: the network's
+        (:meth:`Network.get_config`), then the loss, the optimizer and the metrics. What
+        a saved file's header holds besides the format's name and version;
+        :meth:`from_config` inverts it.
         """
         return {
-            "dtype": str(self.dtype),
-            "input_shape": list(self.input_shape) if self.input_shape else None,
-            "layers": [{"class": class_key(type(layer)), "config": layer.get_config(),
-                        "params": [p.name for p in layer.parameters()],
-                        "state": sorted(layer.state_arrays())} for layer in self.layers],
+            **super().get_config(),
             "loss": None if self.loss is None else
             {"class": class_key(type(self.loss)), "config": self.loss.get_config()},
             "optimizer": None if self.optimizer is None else
@@ -534,24 +386,7 @@ class Sequential:
             A key is missing or of the wrong kind, a class is unknown, or a layer, the
             loss or the optimizer refuses its arguments (names the layer and the key).
         """
-        check.check_header(config, source)
-        layers = []
-        for i, (spec, layer_cls) in enumerate(zip(config["layers"],
-                                                  check.layer_classes(config, source),
-                                                  strict=True)):
-            try:
-                layer = layer_cls.from_config(spec["config"])
-                layer.astype(config["dtype"])
-            except (TypeError, ValueError, KeyError) as err:
-                raise ValueError(f"{source}: layer {i} ({spec['class']}): bad config "
-                                 f"{spec['config']!r:.200}: {err}") from None
-            layers.append(layer)
-        try:
-            model = cls(layers)
-        except ValueError as err:
-            raise ValueError(f"{source}: {err}") from None
-        if config.get("input_shape"):
-            model.input_shape = tuple(config["input_shape"])
+        model = super().from_config(config, source)
         if config.get("loss") is not None:
             model.use(_from_spec(config["loss"], check.loss_class, "loss", source),
                       _from_spec(config["optimizer"], check.optimizer_class, "optimizer",
@@ -559,124 +394,20 @@ class Sequential:
                       metrics=config.get("metrics", "auto"))
         return model
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Every parameter and saved layer state array, by its key in a saved file.
-
-        Keys are ``layers.<i>.<parameter>`` (``layers.0.W``) and
-        ``layers.<i>.state.<name>`` (``layers.3.state.running_mean``); the values are
-        the arrays themselves, not copies, as in PyTorch.
-        """
-        arrays: dict[str, np.ndarray] = {}
-        for i, layer in enumerate(self.layers):
-            for p in layer.parameters():
-                arrays[f"layers.{i}.{p.name}"] = p.data
-            for name, value in layer.state_arrays().items():
-                arrays[f"layers.{i}.state.{name}"] = np.asarray(value)
-        return arrays
-
-    def load_state_dict(self, state: dict[str, np.ndarray], source: str = "state_dict"
-                        ) -> None:
-        """Copy :meth:`state_dict`-style entries into the parameters and layer state.
-
-        Every parameter must be present with its shape and a floating dtype; every
-        ``layers.<i>.*`` entry must be read by layer ``i``; keys of other kinds
-        (``training.*``) are ignored. Parameters are updated in place, so the optimizer's
-        references stay valid. ``source`` starts every error message.
-
-        Raises
-        ------
-        ValueError
-            A parameter is missing or has another shape or dtype, a layer refuses its
-            saved state, or an entry of a layer is read by nothing (names the key).
-        """
-        for i, layer in enumerate(self.layers):
-            read = set()
-            for p in layer.parameters():
-                key = f"layers.{i}.{p.name}"
-                if key not in state:
-                    raise ValueError(f"{source}: missing array {key!r} for {layer} (layer {i})")
-                if state[key].shape != p.data.shape:
-                    raise ValueError(f"{source}: {key} has shape {state[key].shape}, "
-                                     f"{layer} expects {p.data.shape}")
-                check.check_array(state[key], key, None, "f", source)
-                p.data[...] = state[key]
-                read.add(key)
-            prefix = f"layers.{i}.state."
-            own = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-            try:
-                layer.load_state_arrays(own)
-            except (TypeError, ValueError, KeyError, AttributeError) as err:
-                raise ValueError(f"{source}: layer {i} ({layer}): bad saved state: {err}"
-                                 ) from None
-            unread = sorted(k for k in state if k.startswith(f"layers.{i}.")
-                            and k not in read and not k.startswith(prefix))
-            if unread:
-                raise ValueError(f"{source}: array {unread[0]!r} is read by no layer: {layer} "
-                                 f"(layer {i}) reads {sorted(read)}")
-
     @property
     def _has_validation(self) -> bool:
         """Whether the last ``fit`` had validation data (read by schedule callbacks)."""
         return self.training_state.has_validation
 
     # -- description -------------------------------------------------------------------------
-    def summary(self, input_shape: Sequence[int] | None = None) -> str:
-        """A table of the layers, their output shapes and parameter counts."""
-        shape: Shape | None = tuple(input_shape) if input_shape else self.input_shape
-        if shape is None and self.layers:
-            shape = _guess_input_shape(self.layers[0])
-        rows = [("#", "layer", "output shape", "params")]
-        total = 0
-        for i, layer in enumerate(self.layers):
-            if shape is not None:
-                try:
-                    shape = layer.output_shape(shape)
-                except ValueError:
-                    shape = None
-            count = sum(p.size for p in layer.parameters())
-            total += count
-            shown = "(N, " + ", ".join("?" if d is None else str(d) for d in shape) + ")" \
-                if shape is not None else "?"
-            rows.append((str(i), repr(layer), shown, f"{count:,}"))
-        widths = [max(len(r[c]) for r in rows) for c in range(4)]
-        line = "-" * (sum(widths) + 6)
-        out = [line]
-        for j, r in enumerate(rows):
-            out.append(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  "
-                       f"{r[3]:>{widths[3]}}")
-            if j == 0:
-                out.append(line)
-        out += [line, f"Total parameters: {total:,} ({self.dtype})",
-                f"Loss: {self.loss!r}   Optimizer: {self.optimizer!r}", line]
-        return "\n".join(out)
-
-    def __repr__(self) -> str:
-        return "Sequential(" + ", ".join(repr(layer) for layer in self.layers) + ")"
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __getitem__(self, i: int) -> Layer:
-        return self.layers[i]
+    def _summary_footer(self) -> list[str]:
+        return [f"Loss: {self.loss!r}   Optimizer: {self.optimizer!r}"]
 
     def save(self, path: Any, metadata: dict[str, Any] | None = None) -> None:
         """Write architecture (JSON) and weights to one ``.npz`` file, atomically."""
         io.save_model(self, path, metadata=metadata)
 
     # -- input checks ---------------------------------------------------------------------
-    def _output_shape_or_none(self) -> Shape | None:
-        if not self.layers:
-            return None
-        shape = self.input_shape or _guess_input_shape(self.layers[0])
-        if shape is None:
-            return None
-        try:
-            for layer in self.layers:
-                shape = layer.output_shape(shape)
-        except ValueError:
-            return None
-        return shape
-
     def _metric_functions(self, y: np.ndarray) -> dict[str, Any]:
         names = self.metric_names
         if names == "auto":
@@ -696,20 +427,6 @@ class Sequential:
 
 _RESERVED_LOG_KEYS = frozenset({"loss", "lr", "seconds", "epoch"})
 
-
-def _guess_input_shape(layer: Layer) -> Shape | None:
-    """The per-sample input shape a first layer implies, where it can tell."""
-    in_features = getattr(layer, "in_features", None)
-    if in_features is not None:
-        return (in_features,)
-    in_channels = getattr(layer, "in_channels", None)
-    if in_channels is not None:
-        return (in_channels, None, None)
-    return None
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    check_int("", name, value)
 
 
 class _StepPlan(NamedTuple):
