@@ -82,7 +82,7 @@ def test_get_regularizer_and_config_round_trip():
 @pytest.mark.parametrize(
     ("make", "exc", "match"),
     [
-        (lambda: L1(-0.1), ValueError, "L1: l1 must be a finite number >= 0, got -0.1"),
+        (lambda: L1(-0.1), ValueError, "L1: l1 must be >= 0, got -0.1"),
         (lambda: L2(float("inf")), ValueError, "L2: l2 must be a finite number >= 0, got inf"),
         (lambda: L1L2(0.1, float("nan")), ValueError, "L1L2: l2 must be .*got nan"),
         (lambda: L2("0.1"), TypeError, "L2: l2 must be a number, got '0.1'"),

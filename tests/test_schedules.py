@@ -107,14 +107,14 @@ def test_get_schedule():
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: StepDecay(0), "step_size must be an integer >= 1, got 0"),
-        (lambda: StepDecay(2.5), "step_size must be an integer >= 1, got 2.5"),
+        (lambda: StepDecay(0), "step_size must be a positive integer, got 0"),
+        (lambda: StepDecay(2.5), "step_size must be a positive integer, got 2.5"),
         (lambda: StepDecay(2, gamma=0), r"gamma must be in \(0, 1\], got 0"),
         (lambda: StepDecay(2, gamma=1.5), r"gamma must be in \(0, 1\], got 1.5"),
         (lambda: ExponentialDecay(-0.1), r"gamma must be in \(0, 1\], got -0.1"),
-        (lambda: ExponentialDecay(float("nan")), "gamma must be finite, got nan"),
+        (lambda: ExponentialDecay(float("nan")), r"gamma must be in \(0, 1\], got nan"),
         (lambda: InverseTimeDecay(-1), "decay must be >= 0, got -1"),
-        (lambda: CosineDecay(0), "total must be an integer >= 1, got 0"),
+        (lambda: CosineDecay(0), "total must be a positive integer, got 0"),
         (lambda: CosineDecay(5, warmup=5), r"warmup must be < total \(5\), got 5"),
         (lambda: CosineDecay(5, warmup=-1), "warmup must be an integer >= 0, got -1"),
         (lambda: CosineDecay(5, min_lr=-0.1), "min_lr must be >= 0, got -0.1"),

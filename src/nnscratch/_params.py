@@ -129,6 +129,8 @@ class Declared:
     """
 
     constraints: ClassVar[dict[str, Rule]] = {}
+    #: Whether get_config leaves out a None left at its None default.
+    config_omits_none: ClassVar[bool] = True
 
     @classmethod
     def rules(cls) -> dict[str, Rule]:
@@ -162,7 +164,7 @@ class Declared:
             if rule is None:
                 continue
             value = getattr(self, rule.attr or name)
-            if value is None and default is None:
+            if value is None and default is None and self.config_omits_none:
                 continue
             out[name] = value
         return out

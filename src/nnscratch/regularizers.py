@@ -24,26 +24,17 @@ array([ 0.2, -0.4])
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ._params import Declared, Number, Rule, call_repr
 from ._registry import Registry, class_key
 
 REGULARIZER_REGISTRY: Registry[type[Regularizer]] = Registry("regularizer")
 
 
-def _coefficient(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    v = float(value)
-    if not (math.isfinite(v) and v >= 0):
-        raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
-    return v
-
-
-class Regularizer:
+class Regularizer(Declared):
     """Base class: ``penalty(w) -> float`` and ``grad(w) -> ndarray`` (d penalty / dw)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -60,11 +51,11 @@ class Regularizer:
         return self.penalty(w)
 
     def get_config(self) -> dict[str, Any]:
-        return {}
+        """The constructor's arguments (its declared ones)."""
+        return self.declared_config()
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return call_repr(type(self).__name__, self.get_config())
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Regularizer) and type(other) is type(self)
@@ -87,10 +78,12 @@ class L1L2(Regularizer):
     d/dw = l1 · sign(w) + 2 · l2 · w. The result has the dtype of ``w``.
     """
 
+    l1: float
+    l2: float
+    constraints: ClassVar[dict[str, Rule]] = {"l1": Number(), "l2": Number()}
+
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
-        owner = type(self).__name__
-        self.l1 = _coefficient(owner, "l1", l1)
-        self.l2 = _coefficient(owner, "l2", l2)
+        self.set_params(l1=l1, l2=l2)
 
     def penalty(self, w: np.ndarray) -> float:
         w = np.asarray(w)
@@ -112,9 +105,6 @@ class L1L2(Regularizer):
             g += (2.0 * self.l2) * w
         return g
 
-    def get_config(self) -> dict[str, Any]:
-        return {"l1": self.l1, "l2": self.l2}
-
 
 class L1(L1L2):
     """Lasso penalty ``l1 · Σ|w|``; gradient ``l1 · sign(w)``.
@@ -127,9 +117,6 @@ class L1(L1L2):
     def __init__(self, l1: float = 0.01) -> None:
         super().__init__(l1=l1)
 
-    def get_config(self) -> dict[str, Any]:
-        return {"l1": self.l1}
-
 
 class L2(L1L2):
     """Ridge (weight-decay) penalty ``l2 · Σw²``; gradient ``2 · l2 · w``.
@@ -141,9 +128,6 @@ class L2(L1L2):
 
     def __init__(self, l2: float = 0.01) -> None:
         super().__init__(l2=l2)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"l2": self.l2}
 
 
 def get_regularizer(spec: str | Regularizer | dict[str, Any] | None) -> Regularizer | None:

@@ -41,29 +41,37 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import numpy as np
-
+from ._checks import check_int
+from ._params import Check, Declared, Int, Number, OneOf, Rule, call_repr
 from ._registry import Registry, class_key
 
 SCHEDULE_REGISTRY: Registry[type[Schedule]] = Registry("schedule")
 
 
-def _number(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
-    return v
+#: A learning rate: a finite number > 0.
+_RATE = Number(0.0, lo_open=True)
 
 
-def _positive_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _optional_rate(owner: str, name: str, value: Any) -> float | None:
+    """None (take the optimizer's rate at start) or a learning rate."""
+    return None if value is None else _RATE(owner, name, value)
 
 
-class Schedule:
+#: Counts (step sizes, epochs): an int >= 1 or >= 0. A wrong kind is a ValueError, as
+#: schedules have always raised.
+_COUNT = Int(1, type_error=ValueError)
+_COUNT0 = Int(0, type_error=ValueError)
+#: A decay factor γ in (0, 1].
+_FACTOR = Number(0.0, 1.0, lo_open=True, hi_open=False)
+
+#: The arguments every schedule but ReduceLROnPlateau takes.
+_BASE: dict[str, Rule] = {
+    "learning_rate": Check(_optional_rate, attr="base_lr"),
+    "unit": OneOf(("epoch", "step")),
+}
+
+
+class Schedule(Declared):
     """Base class: a learning rate per epoch (or per step) from a base rate.
 
     Parameters
@@ -76,31 +84,25 @@ class Schedule:
     """
 
     needs_metric: ClassVar[bool] = False
+    #: ``learning_rate=None`` is written to get_config, as files have always held it.
+    config_omits_none = False
+
+    base_lr: float | None
+    unit: str
+    constraints: ClassVar[dict[str, Rule]] = _BASE
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         SCHEDULE_REGISTRY.register(cls)
 
     def __init__(self, learning_rate: float | None = None, unit: str = "epoch") -> None:
-        owner = type(self).__name__
-        if unit not in ("epoch", "step"):
-            raise ValueError(f"{owner}: unit must be 'epoch' or 'step', got {unit!r}")
-        self.unit = unit
-        self.base_lr: float | None = None
-        if learning_rate is not None:
-            self.base_lr = self._check_base(learning_rate)
+        self.set_params(learning_rate=learning_rate, unit=unit)
         self.last_t = -1
-
-    def _check_base(self, learning_rate: Any) -> float:
-        lr = _number(type(self).__name__, "learning_rate", learning_rate)
-        if lr <= 0:
-            raise ValueError(f"{type(self).__name__}: learning_rate must be > 0, got {lr!r}")
-        return lr
 
     def start(self, learning_rate: float) -> None:
         """Use ``learning_rate`` as the base rate unless one was given or restored."""
         if self.base_lr is None:
-            self.base_lr = self._check_base(learning_rate)
+            self.base_lr = _RATE(type(self).__name__, "learning_rate", learning_rate)
 
     def lr_at(self, t: int) -> float:
         """The learning rate for epoch (or step) ``t`` ≥ 0."""
@@ -108,10 +110,8 @@ class Schedule:
             raise RuntimeError(
                 f"{self}: no base learning rate; pass learning_rate= or call start(lr)"
             )
-        if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 0:
-            raise ValueError(f"{self}: t must be an integer >= 0, got {t!r}")
-        self.last_t = int(t)
-        return float(self._lr(self.base_lr, int(t)))
+        self.last_t = check_int(type(self).__name__, "t", t, 0, type_error=ValueError)
+        return float(self._lr(self.base_lr, self.last_t))
 
     __call__ = lr_at
 
@@ -123,7 +123,7 @@ class Schedule:
         return None
 
     def get_config(self) -> dict[str, Any]:
-        return {"learning_rate": self.base_lr, "unit": self.unit}
+        return self.declared_config()
 
     def state_dict(self) -> dict[str, Any]:
         """What resuming needs: the base rate and the last ``t`` asked for."""
@@ -137,9 +137,10 @@ class Schedule:
         self.last_t = int(state["last_t"])
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items()
-                         if not (k == "learning_rate" and v is None))
-        return f"{type(self).__name__}({args})"
+        config = self.get_config()
+        if config.get("learning_rate", 0) is None:
+            del config["learning_rate"]
+        return call_repr(type(self).__name__, config)
 
 
 class Constant(Schedule):
@@ -163,20 +164,18 @@ class StepDecay(Schedule):
     η_t = η₀ · γ^⌊t / step_size⌋
     """
 
+    step_size: int
+    gamma: float
+    constraints: ClassVar[dict[str, Rule]] = {"step_size": _COUNT, "gamma": _FACTOR}
+
     def __init__(self, step_size: int, gamma: float = 0.1, learning_rate: float | None = None,
                  unit: str = "epoch") -> None:
         super().__init__(learning_rate, unit)
-        owner = type(self).__name__
-        self.step_size = _positive_int(owner, "step_size", step_size)
-        self.gamma = _number(owner, "gamma", gamma)
-        if not 0 < self.gamma <= 1:
-            raise ValueError(f"{owner}: gamma must be in (0, 1], got {gamma!r}")
+        self.set_params(step_size=step_size, gamma=gamma)
 
     def _lr(self, base: float, t: int) -> float:
         return base * self.gamma ** (t // self.step_size)
 
-    def get_config(self) -> dict[str, Any]:
-        return {"step_size": self.step_size, "gamma": self.gamma, **super().get_config()}
 
 
 class ExponentialDecay(Schedule):
@@ -192,19 +191,17 @@ class ExponentialDecay(Schedule):
     η_t = η₀ · γᵗ
     """
 
+    gamma: float
+    constraints: ClassVar[dict[str, Rule]] = {"gamma": _FACTOR}
+
     def __init__(self, gamma: float, learning_rate: float | None = None,
                  unit: str = "epoch") -> None:
         super().__init__(learning_rate, unit)
-        owner = type(self).__name__
-        self.gamma = _number(owner, "gamma", gamma)
-        if not 0 < self.gamma <= 1:
-            raise ValueError(f"{owner}: gamma must be in (0, 1], got {gamma!r}")
+        self.set_params(gamma=gamma)
 
     def _lr(self, base: float, t: int) -> float:
         return base * self.gamma**t
 
-    def get_config(self) -> dict[str, Any]:
-        return {"gamma": self.gamma, **super().get_config()}
 
 
 class InverseTimeDecay(Schedule):
@@ -222,19 +219,17 @@ class InverseTimeDecay(Schedule):
     ``LambdaLR(opt, lambda t: 1 / (1 + decay * t))``.
     """
 
+    decay: float
+    constraints: ClassVar[dict[str, Rule]] = {"decay": Number()}
+
     def __init__(self, decay: float, learning_rate: float | None = None,
                  unit: str = "epoch") -> None:
         super().__init__(learning_rate, unit)
-        owner = type(self).__name__
-        self.decay = _number(owner, "decay", decay)
-        if self.decay < 0:
-            raise ValueError(f"{owner}: decay must be >= 0, got {decay!r}")
+        self.set_params(decay=decay)
 
     def _lr(self, base: float, t: int) -> float:
         return base / (1.0 + self.decay * t)
 
-    def get_config(self) -> dict[str, Any]:
-        return {"decay": self.decay, **super().get_config()}
 
 
 class CosineDecay(Schedule):
@@ -271,17 +266,19 @@ class CosineDecay(Schedule):
     (linear warm-up).
     """
 
+    total: int
+    warmup: int
+    min_lr: float
+    constraints: ClassVar[dict[str, Rule]] = {"total": _COUNT, "warmup": _COUNT0,
+                                              "min_lr": Number()}
+
     def __init__(self, total: int, warmup: int = 0, min_lr: float = 0.0,
                  learning_rate: float | None = None, unit: str = "epoch") -> None:
         super().__init__(learning_rate, unit)
-        owner = type(self).__name__
-        self.total = _positive_int(owner, "total", total)
-        self.warmup = _positive_int(owner, "warmup", warmup, minimum=0)
+        self.set_params(total=total, warmup=warmup, min_lr=min_lr)
         if self.warmup >= self.total:
-            raise ValueError(f"{owner}: warmup must be < total ({total!r}), got {warmup!r}")
-        self.min_lr = _number(owner, "min_lr", min_lr)
-        if self.min_lr < 0:
-            raise ValueError(f"{owner}: min_lr must be >= 0, got {min_lr!r}")
+            raise ValueError(f"{type(self).__name__}: warmup must be < total ({total!r}), "
+                             f"got {warmup!r}")
         if self.base_lr is not None:
             self._check_min(self.base_lr)
 
@@ -358,6 +355,25 @@ class ReduceLROnPlateau(Schedule):
 
     needs_metric: ClassVar[bool] = True
 
+    factor: float
+    patience: int
+    min_delta: float
+    threshold_mode: str
+    cooldown: int
+    min_lr: float
+    mode: str
+    eps: float
+    constraints: ClassVar[dict[str, Rule]] = {
+        "factor": Number(0.0, 1.0, lo_open=True),
+        "patience": _COUNT0,
+        "min_delta": Number(),
+        "threshold_mode": OneOf(("rel", "abs")),
+        "cooldown": _COUNT0,
+        "min_lr": Number(),
+        "mode": OneOf(("min", "max")),
+        "eps": Number(),
+    }
+
     def __init__(
         self,
         factor: float = 0.1,
@@ -371,23 +387,9 @@ class ReduceLROnPlateau(Schedule):
         learning_rate: float | None = None,
     ) -> None:
         super().__init__(learning_rate, "epoch")
-        owner = type(self).__name__
-        self.factor = _number(owner, "factor", factor)
-        if not 0 < self.factor < 1:
-            raise ValueError(f"{owner}: factor must be in (0, 1), got {factor!r}")
-        self.patience = _positive_int(owner, "patience", patience, minimum=0)
-        self.cooldown = _positive_int(owner, "cooldown", cooldown, minimum=0)
-        for name, value in (("min_delta", min_delta), ("min_lr", min_lr), ("eps", eps)):
-            if _number(owner, name, value) < 0:
-                raise ValueError(f"{owner}: {name} must be >= 0, got {value!r}")
-        self.min_delta, self.min_lr, self.eps = float(min_delta), float(min_lr), float(eps)
-        if mode not in ("min", "max"):
-            raise ValueError(f"{owner}: mode must be 'min' or 'max', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(
-                f"{owner}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
-            )
-        self.mode, self.threshold_mode = mode, threshold_mode
+        self.set_params(factor=factor, patience=patience, min_delta=min_delta,
+                        threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr,
+                        mode=mode, eps=eps)
         self.lr: float | None = self.base_lr
         self._reset()
 
@@ -437,14 +439,6 @@ class ReduceLROnPlateau(Schedule):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         return self.lr
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "factor": self.factor, "patience": self.patience, "min_delta": self.min_delta,
-            "threshold_mode": self.threshold_mode, "cooldown": self.cooldown,
-            "min_lr": self.min_lr, "mode": self.mode, "eps": self.eps,
-            "learning_rate": self.base_lr,
-        }
 
     def state_dict(self) -> dict[str, Any]:
         return {
