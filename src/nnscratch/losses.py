@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._params import Declared, Number, Rule, call_repr
 from ._registry import Registry
 from .layers.activations import log_softmax, softmax
 
@@ -18,7 +19,7 @@ from .layers.activations import log_softmax, softmax
 LOSS_REGISTRY: Registry[type[Loss]] = Registry("loss")
 
 
-class Loss:
+class Loss(Declared):
     """Base class: validates shapes, remembers what ``backward`` needs."""
 
     #: Output activation the loss assumes (used by ``predict_proba`` / accuracy).
@@ -42,11 +43,11 @@ class Loss:
         return self.forward(y_pred, y_true)
 
     def get_config(self) -> dict[str, Any]:
-        return {}
+        """The constructor's arguments (its declared ones)."""
+        return self.declared_config()
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+        return call_repr(type(self).__name__, self.get_config())
 
     # -- helpers -----------------------------------------------------------------------------
     def _need(self) -> tuple[np.ndarray, ...]:
@@ -125,10 +126,11 @@ class BinaryCrossEntropy(Loss):
 
     output = "sigmoid"
 
+    eps: float
+    constraints: ClassVar[dict[str, Rule]] = {"eps": Number(0.0, 0.5, lo_open=True)}
+
     def __init__(self, eps: float = 1e-7) -> None:
-        if not 0 < eps < 0.5:
-            raise ValueError(f"BinaryCrossEntropy: eps must be in (0, 0.5), got {eps!r}")
-        self.eps = float(eps)
+        self.set_params(eps=eps)
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         y_pred, y_true = self._same_shape(y_pred, y_true)
@@ -146,9 +148,6 @@ class BinaryCrossEntropy(Loss):
         grad = (p - y_true) / (p * (1 - p)) / p.size
         grad[(y_pred < self.eps) | (y_pred > 1 - self.eps)] = 0
         return grad
-
-    def get_config(self) -> dict[str, Any]:
-        return {"eps": self.eps}
 
 
 def _class_targets(loss: Loss, y_true: np.ndarray, n: int, k: int, dtype: np.dtype) -> np.ndarray:
@@ -196,10 +195,11 @@ class CategoricalCrossEntropy(Loss):
 
     output = "softmax"
 
+    eps: float
+    constraints: ClassVar[dict[str, Rule]] = {"eps": Number(0.0, 1.0, lo_open=True)}
+
     def __init__(self, eps: float = 1e-7) -> None:
-        if not 0 < eps < 1:
-            raise ValueError(f"CategoricalCrossEntropy: eps must be in (0, 1), got {eps!r}")
-        self.eps = float(eps)
+        self.set_params(eps=eps)
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         y_pred = _check_logits(self, y_pred)
@@ -214,9 +214,6 @@ class CategoricalCrossEntropy(Loss):
         grad = -y / p / p.shape[0]
         grad[y_pred < self.eps] = 0
         return grad
-
-    def get_config(self) -> dict[str, Any]:
-        return {"eps": self.eps}
 
 
 class SoftmaxCrossEntropy(Loss):
