@@ -178,7 +178,7 @@ def test_max_bytes_caps_what_a_header_may_declare(tmp_path):
             load_idx(path, max_bytes=111)
         np.testing.assert_array_equal(load_idx(path, max_bytes=112), data)
         np.testing.assert_array_equal(load_idx(path, max_bytes=None), data)
-    with pytest.raises(ValueError, match="max_bytes must be a non-negative integer or None"):
+    with pytest.raises(ValueError, match="max_bytes must be an integer >= 0 or None"):
         load_idx(path, max_bytes=-1)
 
 

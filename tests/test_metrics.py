@@ -45,7 +45,7 @@ def test_metric_names():
     assert metrics.get_metric(functools.partial(hits, threshold=0.7))[0] == "hits_threshold0.7"
     with pytest.raises(ValueError, match="unknown metric 'f1'"):
         metrics.get_metric("f1")
-    with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="k must be a positive integer, got 0"):
         metrics.TopKAccuracy(0)
 
 
@@ -122,7 +122,7 @@ def test_top_k_with_k_at_least_the_class_count_counts_every_sample():
     assert metrics.top_k_accuracy(TRUTH, SCORES, 4) == 1.0
     assert metrics.top_k_accuracy(TRUTH, SCORES, 5) == 1.0
     assert metrics.top_k_accuracy(np.array([1]), np.array([[0.9, 0.1]])) == 1.0  # default k=5
-    with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="k must be a positive integer, got 0"):
         metrics.top_k_accuracy(TRUTH, SCORES, 0)
     with pytest.raises(ValueError, match="3 labels for 4 predictions"):
         metrics.top_k_accuracy(TRUTH[:3], SCORES, 2)

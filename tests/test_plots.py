@@ -74,7 +74,7 @@ def test_bad_input_is_named():
         plots.plot_cost([])
     with pytest.raises(ValueError, match="plot_cost: expected at least one non-empty"):
         plots.plot_cost({"a": [1.0], "b": []})
-    with pytest.raises(ValueError, match="every must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="every must be a positive integer, got 0"):
         plots.plot_cost([1.0], every=0)
     with pytest.raises(ValueError, match="holds no values; call fit"):
         plots.plot_history(nn.History())

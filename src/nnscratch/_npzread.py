@@ -28,6 +28,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from ._params import Int, OrNone
+
 #: The most bytes of array data a loader reads from one file unless given ``max_bytes``.
 DEFAULT_MAX_BYTES = 1 << 30
 
@@ -38,12 +40,7 @@ DEFLATE_MAX_RATIO = 1032
 
 def check_max_bytes(max_bytes: Any) -> int | None:
     """``max_bytes`` as an int, or None for no cap; a ValueError for anything else."""
-    if max_bytes is None:
-        return None
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) \
-            or max_bytes < 0:
-        raise ValueError(f"max_bytes must be a non-negative integer or None, got {max_bytes!r}")
-    return int(max_bytes)
+    return OrNone(Int(0, type_error=ValueError))("", "max_bytes", max_bytes)
 
 
 def check_cap(name: str, what: str, nbytes: int, max_bytes: int | None) -> None:

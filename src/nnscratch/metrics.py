@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._checks import check_int
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -79,8 +81,7 @@ def top_k_accuracy(y_true: np.ndarray, y_pred: np.ndarray, k: int = 5) -> float:
     y_pred = np.asarray(y_pred)
     if y_pred.ndim != 2:
         raise ValueError(f"top_k_accuracy: expected y_pred of shape (N, K), got {y_pred.shape}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"top_k_accuracy: k must be an integer >= 1, got {k!r}")
+    check_int("top_k_accuracy", "k", k, type_error=ValueError)
     truth = class_labels(y_true)
     if len(truth) != len(y_pred):
         raise ValueError(f"top_k_accuracy: {len(truth)} labels for {len(y_pred)} predictions")
@@ -109,9 +110,7 @@ class TopKAccuracy:
     """
 
     def __init__(self, k: int = 5, name: str | None = None) -> None:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"TopKAccuracy: k must be an integer >= 1, got {k!r}")
-        self.k = int(k)
+        self.k = check_int("TopKAccuracy", "k", k, type_error=ValueError)
         self.__name__ = name or f"top_{self.k}_accuracy"
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_int
+
 
 def _pyplot() -> Any:
     try:
@@ -91,8 +93,7 @@ def plot_cost(
     log_scale : bool
         Logarithmic y axis.
     """
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-        raise ValueError(f"plot_cost: every must be an integer >= 1, got {every!r}")
+    check_int("plot_cost", "every", every, type_error=ValueError)
     curves = costs if isinstance(costs, Mapping) else {"": costs}
     if not curves or any(len(values) == 0 for values in curves.values()):
         raise ValueError("plot_cost: expected at least one non-empty curve of costs")

@@ -3,12 +3,12 @@ built-ins share (resolving a monitor's mode, reading a monitored value, argument
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._checks import check_int
 from .._registry import Registry
 
 if TYPE_CHECKING:
@@ -184,14 +184,7 @@ def _monitored(owner: Callback, monitor: str, logs: dict[str, Any] | None) -> fl
 
 
 def _check_int(owner: str, name: str, value: Any, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_nonneg(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    """An epoch count: an int >= ``minimum``; a wrong kind is a ValueError, as callbacks
+    have always raised."""
+    return check_int(owner, name, value, minimum, type_error=ValueError)
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import Callback, _check_int, _check_nonneg, _monitored, resolve_mode
+from .._checks import check_number
+from .base import Callback, _check_int, _monitored, resolve_mode
 
 
 class EarlyStopping(Callback):
@@ -62,7 +63,7 @@ class EarlyStopping(Callback):
         owner = type(self).__name__
         self.monitor = monitor
         self.patience = _check_int(owner, "patience", patience)
-        self.min_delta = _check_nonneg(owner, "min_delta", min_delta)
+        self.min_delta = check_number(owner, "min_delta", min_delta)
         self.mode = resolve_mode(owner, monitor, mode)
         self.restore_best_weights = bool(restore_best_weights)
         self.baseline = None if baseline is None else float(baseline)
