@@ -11,19 +11,15 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from activation_cases import ACTIVATION_CASES
 from nnscratch import gradcheck, init
 from nnscratch.layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nnscratch.layers.activations import ACTIVATIONS
 
 TOL = 1e-6  # the issue's bound on the worst relative error of a float64 gradient check
 
 ACTIVATION_FACTORIES: dict[str, Callable[[], Layer]] = {
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "leaky_relu_0.2": lambda: LeakyReLU(0.2),
-    "softmax": Softmax,
-    "identity": Identity,
+    name: make for name, (make, _) in ACTIVATION_CASES.items()
 }
 
 # (batch, features): batch 1, a single feature, odd sizes, a wide row
@@ -490,3 +486,10 @@ def test_unknown_initialiser_raises():
 def test_initialiser_bad_arguments(bad):
     with pytest.raises(ValueError):
         bad()
+
+
+def test_every_activation_has_a_test_case():
+    """Each activation get_activation knows is gradient-checked here and compared with
+    PyTorch in test_torch_core.py through the one table in activation_cases.py."""
+    covered = {type(make()) for make, _ in ACTIVATION_CASES.values()}
+    assert set(ACTIVATIONS.values()) <= covered

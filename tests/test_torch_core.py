@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from activation_cases import ACTIVATION_CASES
 from nnscratch import Sequential
-from nnscratch.layers import Dense, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nnscratch.layers import Dense, Layer
 from nnscratch.losses import (
     MSE,
     BinaryCrossEntropy,
@@ -91,24 +92,8 @@ def compare_dense(torch: Any, seed: int, dtype: type) -> dict[str, float]:
     return errors
 
 
-def _leaky(slope: float) -> tuple[Callable[[], Layer], Callable[[Any, Any], Any]]:
-    return (lambda: LeakyReLU(slope),
-            lambda t, x: t.nn.functional.leaky_relu(x, negative_slope=slope))
-
-
-ACTIVATIONS: dict[str, tuple[Callable[[], Layer], Callable[[Any, Any], Any]]] = {
-    "sigmoid": (Sigmoid, lambda t, x: t.sigmoid(x)),
-    "tanh": (Tanh, lambda t, x: t.tanh(x)),
-    "relu": (ReLU, lambda t, x: t.relu(x)),
-    "leaky_relu": _leaky(0.01),
-    "leaky_relu_0.2": _leaky(0.2),
-    "leaky_relu_1.5": _leaky(1.5),
-    "softmax": (Softmax, lambda t, x: t.softmax(x, dim=-1)),
-}
-
-
 def compare_activation(torch: Any, name: str, seed: int, dtype: type) -> dict[str, float]:
-    make, reference = ACTIVATIONS[name]
+    make, reference = ACTIVATION_CASES[name]
     g = np.random.default_rng(seed)
     n, d = (int(v) for v in g.integers(1, [17, 21]))
     x = g.normal(scale=3.0, size=(n, d)).astype(dtype)
@@ -117,7 +102,7 @@ def compare_activation(torch: Any, name: str, seed: int, dtype: type) -> dict[st
     y = layer.forward(x)
     dx = layer.backward(G)
     tx = _tensor(torch, x, grad=True)
-    ty = reference(torch, tx)
+    ty = reference(torch)(tx)
     ty.backward(_tensor(torch, G))
     assert y.dtype == dtype and dx.dtype == dtype
     return {"y": rel_error(y, ty), "dx": rel_error(dx, tx.grad)}
@@ -131,7 +116,7 @@ def test_dense_matches_torch(torch, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("name", list(ACTIVATION_CASES))
 def test_activation_matches_torch(torch, name, dtype):
     for seed in range(N_SHAPES):
         errors = compare_activation(torch, name, seed, dtype)
@@ -217,8 +202,6 @@ def build_pair(torch: Any, sizes: list[int], activations: list[str], dtype: type
 
     ``activations[i]`` follows the i-th Dense ("none" for a linear output).
     """
-    ours_by_name = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
-    torch_by_name = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}
     gen = np.random.default_rng(seed + 1000)
     ours: list[Layer] = []
     ref: list[Any] = []
@@ -235,8 +218,9 @@ def build_pair(torch: Any, sizes: list[int], activations: list[str], dtype: type
         ref.append(linear)
         pairs.append((dense, linear))
         if activations[i] != "none":
-            ours.append(ours_by_name[activations[i]]())
-            ref.append(torch_by_name[activations[i]]())
+            make, reference = ACTIVATION_CASES[activations[i]]
+            ours.append(make())
+            ref.append(reference(torch))
     return ours, torch.nn.Sequential(*ref), pairs
 
 
