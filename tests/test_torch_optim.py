@@ -13,7 +13,8 @@ import pytest
 
 from nnscratch.layers import Dense, Tanh
 from nnscratch.losses import MSE
-from nnscratch.optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
+from nnscratch.optimizers import Optimizer
+from optimizer_cases import CASE_IDS, OPTIMIZER_CASES, torch_optimizer
 
 pytestmark = pytest.mark.torch
 
@@ -112,97 +113,30 @@ def run_both(
     return worst
 
 
-CASES: list[tuple[str, Any, Any]] = [
-    ("sgd", lambda: SGD(0.1),
-     lambda t, g: t.optim.SGD(g, lr=0.1, foreach=False)),
-    ("sgd-momentum", lambda: SGD(0.1, momentum=0.9),
-     lambda t, g: t.optim.SGD(g, lr=0.1, momentum=0.9, foreach=False)),
-    ("sgd-nesterov", lambda: SGD(0.1, momentum=0.9, nesterov=True),
-     lambda t, g: t.optim.SGD(g, lr=0.1, momentum=0.9, nesterov=True, foreach=False)),
-    ("sgd-dampening-wd", lambda: SGD(0.1, momentum=0.8, dampening=0.3, weight_decay=0.05),
-     lambda t, g: t.optim.SGD(g, lr=0.1, momentum=0.8, dampening=0.3, weight_decay=0.05,
-                              foreach=False)),
-    ("sgd-nesterov-wd", lambda: SGD(0.05, momentum=0.7, nesterov=True, weight_decay=0.1),
-     lambda t, g: t.optim.SGD(g, lr=0.05, momentum=0.7, nesterov=True, weight_decay=0.1,
-                              foreach=False)),
-    ("adagrad", lambda: AdaGrad(0.1),
-     lambda t, g: t.optim.Adagrad(g, lr=0.1, foreach=False)),
-    ("adagrad-all", lambda: AdaGrad(0.1, eps=1e-6, initial_accumulator_value=0.1,
-                                    lr_decay=0.01, weight_decay=0.05),
-     lambda t, g: t.optim.Adagrad(g, lr=0.1, eps=1e-6, initial_accumulator_value=0.1,
-                                  lr_decay=0.01, weight_decay=0.05, foreach=False)),
-    ("rmsprop", lambda: RMSProp(0.01),
-     lambda t, g: t.optim.RMSprop(g, lr=0.01, alpha=0.9, foreach=False)),
-    ("rmsprop-torch-defaults", lambda: RMSProp(0.01, rho=0.99),
-     lambda t, g: t.optim.RMSprop(g, lr=0.01, foreach=False)),
-    ("rmsprop-momentum", lambda: RMSProp(0.01, momentum=0.9),
-     lambda t, g: t.optim.RMSprop(g, lr=0.01, alpha=0.9, momentum=0.9, foreach=False)),
-    ("rmsprop-centered", lambda: RMSProp(0.01, centered=True, eps=1e-6),
-     lambda t, g: t.optim.RMSprop(g, lr=0.01, alpha=0.9, centered=True, eps=1e-6,
-                                  foreach=False)),
-    ("rmsprop-all", lambda: RMSProp(0.01, rho=0.95, momentum=0.5, centered=True,
-                                    weight_decay=0.05),
-     lambda t, g: t.optim.RMSprop(g, lr=0.01, alpha=0.95, momentum=0.5, centered=True,
-                                  weight_decay=0.05, foreach=False)),
-    ("adam", lambda: Adam(0.05),
-     lambda t, g: t.optim.Adam(g, lr=0.05, foreach=False)),
-    ("adam-betas-eps", lambda: Adam(0.05, beta1=0.8, beta2=0.95, eps=1e-6),
-     lambda t, g: t.optim.Adam(g, lr=0.05, betas=(0.8, 0.95), eps=1e-6, foreach=False)),
-    ("adam-amsgrad", lambda: Adam(0.05, amsgrad=True),
-     lambda t, g: t.optim.Adam(g, lr=0.05, amsgrad=True, foreach=False)),
-    ("adam-wd", lambda: Adam(0.05, weight_decay=0.1),
-     lambda t, g: t.optim.Adam(g, lr=0.05, weight_decay=0.1, foreach=False)),
-    ("adamw", lambda: AdamW(0.05),
-     lambda t, g: t.optim.AdamW(g, lr=0.05, foreach=False)),
-    ("adamw-amsgrad-wd", lambda: AdamW(0.05, amsgrad=True, weight_decay=0.3),
-     lambda t, g: t.optim.AdamW(g, lr=0.05, amsgrad=True, weight_decay=0.3, foreach=False)),
-    # the switch that leaves biases out: torch's second group with weight_decay=0
-    ("sgd-nesterov-wd-exclude", lambda: SGD(0.05, momentum=0.7, nesterov=True,
-                                            weight_decay=0.1, exclude_bias_and_norm=True),
-     lambda t, g: t.optim.SGD(g, lr=0.05, momentum=0.7, nesterov=True, weight_decay=0.1,
-                              foreach=False)),
-    ("adam-wd-exclude", lambda: Adam(0.05, weight_decay=0.1, exclude_bias_and_norm=True),
-     lambda t, g: t.optim.Adam(g, lr=0.05, weight_decay=0.1, foreach=False)),
-    ("adamw-exclude", lambda: AdamW(0.05, weight_decay=0.3, exclude_bias_and_norm=True),
-     lambda t, g: t.optim.AdamW(g, lr=0.05, weight_decay=0.3, foreach=False)),
-    ("rmsprop-wd-exclude", lambda: RMSProp(0.01, weight_decay=0.05,
-                                            exclude_bias_and_norm=True),
-     lambda t, g: t.optim.RMSprop(g, lr=0.01, alpha=0.9, weight_decay=0.05, foreach=False)),
-    ("adagrad-wd-exclude", lambda: AdaGrad(0.1, weight_decay=0.05, exclude_bias_and_norm=True),
-     lambda t, g: t.optim.Adagrad(g, lr=0.1, weight_decay=0.05, foreach=False)),
-]
-
-
 @pytest.mark.parametrize("copy_grads", [False, True], ids=["own-grads", "same-grads"])
-@pytest.mark.parametrize(("name", "make_ours", "make_ref"), CASES, ids=[c[0] for c in CASES])
-def test_matches_torch(torch, name, make_ours, make_ref, copy_grads):
+@pytest.mark.parametrize(("cls", "kw"), OPTIMIZER_CASES, ids=CASE_IDS)
+def test_matches_torch(torch, cls, kw, copy_grads):
     """Own gradients: both libraries end to end. Same gradients: torch is handed our
     gradients, which isolates the update rule."""
-    worst = run_both(torch, make_ours(), lambda g: make_ref(torch, g), copy_grads=copy_grads)
-    assert worst < TOL, f"{name}: worst relative error {worst:.3e}"
+    ours = cls(**kw)
+    worst = run_both(torch, ours, lambda g: torch_optimizer(torch, ours, g),
+                     clipnorm=ours.clipnorm, clipvalue=ours.clipvalue, copy_grads=copy_grads)
+    assert worst < TOL, f"{ours}: worst relative error {worst:.3e}"
 
 
-CLIP_CASES = [
-    ("sgd", lambda **kw: SGD(0.1, momentum=0.9, **kw),
-     lambda t, g: t.optim.SGD(g, lr=0.1, momentum=0.9, foreach=False)),
-    ("adam", lambda **kw: Adam(0.05, **kw),
-     lambda t, g: t.optim.Adam(g, lr=0.05, foreach=False)),
-    ("rmsprop", lambda **kw: RMSProp(0.01, centered=True, **kw),
-     lambda t, g: t.optim.RMSprop(g, lr=0.01, alpha=0.9, centered=True, foreach=False)),
-    ("adagrad", lambda **kw: AdaGrad(0.1, **kw),
-     lambda t, g: t.optim.Adagrad(g, lr=0.1, foreach=False)),
-    ("adamw", lambda **kw: AdamW(0.05, **kw),
-     lambda t, g: t.optim.AdamW(g, lr=0.05, foreach=False)),
-]
+#: The clipping tests' cases: every case without clipping of its own.
+CLIP_CASES = [(case, name) for case, name in zip(OPTIMIZER_CASES, CASE_IDS, strict=True)
+              if "clipnorm" not in case[1] and "clipvalue" not in case[1]]
 
 
-@pytest.mark.parametrize(("name", "make_ours", "make_ref"), CLIP_CASES,
-                         ids=[c[0] for c in CLIP_CASES])
+@pytest.mark.parametrize(("cls", "kw"), [case for case, _ in CLIP_CASES],
+                         ids=[name for _, name in CLIP_CASES])
 @pytest.mark.parametrize("clip", [{"clipnorm": 0.5}, {"clipvalue": 0.05},
                                   {"clipnorm": 0.3, "clipvalue": 0.1}],
                          ids=["norm", "value", "both"])
-def test_clipping_matches_torch(torch, name, make_ours, make_ref, clip):
+def test_clipping_matches_torch(torch, cls, kw, clip):
     # gradients scaled up so that clipping is active on most steps
-    worst = run_both(torch, make_ours(**clip), lambda g: make_ref(torch, g),
+    ours = cls(**kw, **clip)
+    worst = run_both(torch, ours, lambda g: torch_optimizer(torch, ours, g),
                      grad_scale=10.0, copy_grads=True, **clip)
-    assert worst < TOL, f"{name} {clip}: worst relative error {worst:.3e}"
+    assert worst < TOL, f"{ours}: worst relative error {worst:.3e}"
