@@ -159,5 +159,6 @@ class AdamW(Adam):
     >>> opt = AdamW(learning_rate=1e-3, weight_decay=0.05)
     """
 
-    _decoupled = True
+    _decoupled = True  # θ ← θ (1 − η λ) instead of λ θ added to the gradient
+    #: Adam's constructor, arguments and checks, with its own weight_decay default.
     __init__ = with_defaults(Adam.__init__, weight_decay=0.01)
