@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
+from conftest import blobs
 from nnscratch import io, schedules
 from nnscratch.callbacks import (
     Callback,
@@ -21,13 +22,6 @@ from nnscratch.callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
-
-
-def blobs(n: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(3), n // 3)
-    centers = np.array([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=np.float32)
-    return (centers[y] + 0.8 * rng.standard_normal((len(y), 4))).astype(np.float32), y
 
 
 def classifier(opt=None) -> nn.Sequential:
@@ -94,7 +88,7 @@ def test_early_stopping_min_delta_mode_and_baseline():
 
 
 def test_early_stopping_warns_when_monitor_is_missing():
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     with pytest.warns(UserWarning, match=r"'val_loss' is not in the epoch's logs.*validation"):
         classifier().fit(x, y, epochs=3, verbose=0, callbacks=[EarlyStopping()])
     with pytest.raises(ValueError, match="mode must be"):
@@ -106,7 +100,7 @@ def test_early_stopping_warns_when_monitor_is_missing():
 def test_early_stopping_in_fit_restores_best_weights():
     # "loss" maximised: the best epoch is the first (the loss falls), so training stops
     # after `patience` more epochs and the weights return to those after epoch 1
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     snapshots = []
 
     class Snapshot(Callback):
@@ -127,7 +121,7 @@ def test_early_stopping_in_fit_restores_best_weights():
 
 
 def test_restore_best_weights_also_when_all_epochs_ran():
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     stop = EarlyStopping(monitor="val_loss", patience=50, restore_best_weights=True)
     model = classifier(nn.SGD(2.0)).fit(x, y, epochs=12, batch_size=8, seed=0, verbose=0,
                                         validation_data=(x, y), callbacks=[stop])
@@ -160,7 +154,7 @@ def test_reduce_lr_on_plateau_keras_patience_and_cooldown():
 
 
 def test_reduce_lr_on_plateau_in_fit_reuses_schedule_logic():
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     cb = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, mode="max")
     assert isinstance(cb.schedule, schedules.ReduceLROnPlateau)
     model = classifier().fit(x, y, epochs=4, verbose=0, callbacks=[cb])
@@ -172,7 +166,7 @@ def test_reduce_lr_on_plateau_in_fit_reuses_schedule_logic():
 
 # -- LearningRateScheduler and fit(lr_schedule=...) ------------------------------------------
 def test_learning_rate_scheduler_functions_and_schedules():
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     model = classifier().fit(x, y, epochs=4, verbose=0, callbacks=[
         LearningRateScheduler(lambda epoch, lr: lr * 0.5 if epoch >= 2 else lr)])
     assert model.history["lr"] == [0.1, 0.1, 0.05, 0.025]
@@ -193,7 +187,7 @@ def test_learning_rate_scheduler_functions_and_schedules():
 
 
 def test_step_unit_schedule_changes_rate_before_every_step():
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     seen = []
 
     class Spy(Callback):
@@ -207,7 +201,7 @@ def test_step_unit_schedule_changes_rate_before_every_step():
 
 
 def test_plateau_schedule_in_fit_gets_val_loss_or_loss():
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     fed = []
 
     class Recording(schedules.ReduceLROnPlateau):
@@ -225,7 +219,7 @@ def test_plateau_schedule_in_fit_gets_val_loss_or_loss():
 
 # -- ModelCheckpoint -------------------------------------------------------------------------
 def test_model_checkpoint_every_epoch_and_best_only(tmp_path):
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     every = ModelCheckpoint(tmp_path / "e{epoch:02d}-{loss:.3f}.npz", monitor="loss")
     best = ModelCheckpoint(tmp_path / "best.npz", monitor="val_accuracy",
                            save_best_only=True)
@@ -256,7 +250,7 @@ def test_model_checkpoint_every_epoch_and_best_only(tmp_path):
 
 
 def test_model_checkpoint_training_state(tmp_path):
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     model = classifier(nn.Adam(0.01)).fit(
         x, y, epochs=2, batch_size=32, seed=0, verbose=0,
         callbacks=[ModelCheckpoint(tmp_path / "c.npz", save_training_state=True)])
@@ -273,7 +267,7 @@ def test_model_checkpoint_training_state(tmp_path):
 
 # -- TerminateOnNaN and CSVLogger ------------------------------------------------------------
 def test_terminate_on_nan_stops_instead_of_raising(capsys):
-    x, _ = blobs()
+    x, _ = blobs(noise=0.8)
     target = x.sum(axis=1, keepdims=True)
     model = nn.Sequential(nn.Dense(4, 1, rng=0)).use(nn.MSE())
     stop = TerminateOnNaN()
@@ -287,7 +281,7 @@ def test_terminate_on_nan_stops_instead_of_raising(capsys):
 
 
 def test_csv_logger_rows_and_append(tmp_path):
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     path = tmp_path / "log.csv"
     model = classifier()
     model.fit(x, y, epochs=2, verbose=0, validation_split=0.2, callbacks=[CSVLogger(path)])
@@ -316,13 +310,13 @@ def test_callbacks_run_last_are_called_after_the_others():
         def on_epoch_end(self, epoch, logs=None):
             order.append("early")
 
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     classifier().fit(x, y, epochs=1, verbose=0, callbacks=[Late(), Early()])
     assert order == ["early", "late"]
 
 
 def test_restoring_best_weights_keeps_dropout_generator_running():
-    x, y = blobs()
+    x, y = blobs(noise=0.8)
     drop = nn.Dropout(0.2, rng=0)
     model = nn.Sequential(nn.Dense(4, 8, rng=0), nn.BatchNorm1D(8), nn.ReLU(), drop,
                           nn.Dense(8, 3, rng=1)).use(nn.SoftmaxCrossEntropy(), nn.SGD(0.1))

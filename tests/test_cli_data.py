@@ -3,29 +3,18 @@ Fashion-MNIST found by the default lookup; then ``evaluate`` on the saved models
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import last_json
 from nnscratch.cli import main
 
+# the scripts save plots, which stay open in pyplot
+pytestmark = pytest.mark.usefixtures("close_figures")
+
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    # train saves two plots per run, which stay registered with pyplot; past 20 open
-    # figures matplotlib warns, and warnings are errors in this suite
-    yield
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-
-
-def last_json(text: str) -> dict:
-    return json.loads(text.strip().splitlines()[-1])
 
 
 def test_mnist_from_the_t10k_files_alone(mnist_t10k_dir, tmp_path, capsys):

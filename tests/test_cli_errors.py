@@ -5,7 +5,6 @@ a traceback; Ctrl-C exits with 130 and says what was kept; ``--help`` gives ever
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import signal
@@ -20,12 +19,9 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
+from conftest import last_json
 from nnscratch.cli import build_parser, main, resolve_settings
 from nnscratch.recipes import CNN_RECIPE, Prepared, overlap_warning, prepare
-
-
-def last_json(text: str) -> dict:
-    return json.loads(text.strip().splitlines()[-1])
 
 
 def assert_one_error_line(err: str, command: str, *words: str) -> None:

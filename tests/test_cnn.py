@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import run_example
 from nnscratch import (
     AvgPool2D,
     Conv2D,
@@ -25,7 +26,6 @@ from nnscratch import (
     SoftmaxCrossEntropy,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 HAVE_THREADPOOLCTL = importlib.util.find_spec("threadpoolctl") is not None
 # One BLAS thread: on a shared 2-core machine two OpenBLAS threads that wait for each
 # other made an epoch 5-15 times slower than one (measured).
@@ -40,19 +40,14 @@ def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
     return threadpool_limits(1, user_api="blas")
 
 
-def run_example(*argv: str) -> dict:
-    spec = importlib.util.spec_from_file_location("fashion_mnist_cnn",
-                                                  EXAMPLES / "fashion_mnist_cnn.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main([*argv, *ONE_THREAD])
+def run_cnn_example(*argv: str) -> dict:
+    return run_example("fashion_mnist_cnn", *argv, *ONE_THREAD)
 
 
 # -- the example ---------------------------------------------------------------------------
 def test_example_fast(fashion_dir, tmp_path):
     # 4,000 images, one epoch (about 4 s of training): far above the 10% of guessing
-    r = run_example("--fast", "--data-dir", str(fashion_dir), "--out", str(tmp_path))
+    r = run_cnn_example("--fast", "--data-dir", str(fashion_dir), "--out", str(tmp_path))
     assert (r["n_train"], r["n_test"], r["epochs"]) == (4000, 2000, 1)
     assert r["test_accuracy"] > 0.65
     assert len(r["seconds_per_epoch"]) == 1 and r["seconds_per_epoch"][0] > 0
@@ -63,7 +58,7 @@ def test_example_reaches_91_percent_on_fashion_mnist(fashion_dir, tmp_path):
     # the default run: 60,000 images, 10 epochs of Adam with cosine decay (91.2%; after 6
     # epochs 90.7%). About 3 min on two idle cores at 17 s an epoch, but 10-20 min when
     # other work shares them. The 784-256-10 MLP gets 88-89%.
-    r = run_example("--data-dir", str(fashion_dir), "--out", str(tmp_path))
+    r = run_cnn_example("--data-dir", str(fashion_dir), "--out", str(tmp_path))
     assert (r["n_train"], r["n_test"]) == (60_000, 10_000)
     assert r["test_accuracy"] >= 0.91
 
@@ -72,7 +67,7 @@ def test_example_reaches_91_percent_on_fashion_mnist(fashion_dir, tmp_path):
 def test_example_reaches_98_percent_on_held_out_mnist(mnist_t10k_dir, tmp_path):
     # trained on 8,000 of the t10k digits, tested on the other 2,000 (stratified, seeded):
     # 98.3% after the default 10 epochs (97.65% after 5); about 3 s an epoch on idle cores
-    r = run_example("--dataset", "mnist", "--data-dir", str(mnist_t10k_dir),
+    r = run_cnn_example("--dataset", "mnist", "--data-dir", str(mnist_t10k_dir),
                     "--out", str(tmp_path))
     assert (r["n_train"], r["n_test"]) == (8000, 2000)
     assert r["test_accuracy"] >= 0.98

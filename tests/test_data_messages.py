@@ -3,16 +3,13 @@ on the command line (``--data-dir DIR``) and in the cat example."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-from pathlib import Path
 
 import pytest
 
 import nnscratch as nn
+from conftest import load_example
 from nnscratch.cli import main
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def test_load_mnist_on_a_folder_of_t10k_files_points_to_load_mnist_split(mnist_t10k_dir):
@@ -75,10 +72,7 @@ def test_cli_missing_data_says_what_to_type(argv, words, tmp_path, monkeypatch, 
 
 def test_cat_example_without_data_exits_with_a_message(tmp_path, monkeypatch):
     monkeypatch.setenv("NNSCRATCH_DATA", str(tmp_path))
-    spec = importlib.util.spec_from_file_location("cat_classifier",
-                                                  EXAMPLES / "cat_classifier.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("cat_classifier")
     with pytest.raises(SystemExit) as info:
         module.main(["--fast", "--out", str(tmp_path / "out")])
     message = str(info.value.code)

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def run_example(name: str, *argv: str):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(list(argv))
+from conftest import load_example, run_example
 
 
 def test_two_layer_xor(tmp_path):
@@ -37,9 +29,7 @@ def test_deep_sigmoid_functional(tmp_path):
 
 
 def test_deep_sigmoid_uses_the_articles_weights():
-    spec = importlib.util.spec_from_file_location("d", EXAMPLES / "deep_sigmoid_functional.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("deep_sigmoid_functional")
     init = module.article_init(3)
     w1 = init((5, 4), 5, 4, None)
     np.random.seed(3)  # noqa: NPY002 - the article's own first draw: randn(n_1, n_0) * 0.01

@@ -6,14 +6,16 @@ The data comes through the conftest fixtures, which skip with a reason when it i
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from conftest import load_example, run_example
+
+# the scripts save plots, which stay open in pyplot
+pytestmark = pytest.mark.usefixtures("close_figures")
+
 
 # The article's printed costs at iterations 0, 100, ..., 1900 (full batch, lr 0.005).
 ARTICLE_CAT_COSTS = [
@@ -23,26 +25,10 @@ ARTICLE_CAT_COSTS = [
 ]
 
 
-def run_example(name: str, *argv: str) -> dict:
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(list(argv))
-
-
 @pytest.fixture(autouse=True)
 def _h5py_for_cats(request):
     if "cats_dir" in request.fixturenames:
         pytest.importorskip("h5py", reason="the cat photos are HDF5 files")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    # the plots stay registered with pyplot; past 20 open figures matplotlib warns, and
-    # warnings are errors in this suite
-    yield
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
 
 
 # -- cat_classifier -----------------------------------------------------------------------
@@ -98,9 +84,7 @@ def test_mnist_mlp_fast(mnist_t10k_dir, tmp_path, capsys):
 
 
 def test_random_shift_moves_whole_images():
-    spec = importlib.util.spec_from_file_location("mnist_mlp", EXAMPLES / "mnist_mlp.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("mnist_mlp")
     rng = np.random.default_rng(0)
     x = rng.random((50, 784)).astype(np.float32)
     shifted = module.random_shift(x, 2, np.random.default_rng(1))

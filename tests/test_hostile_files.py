@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
+from conftest import write_model
 from nnscratch import io
 
 # -- crafting ----------------------------------------------------------------------------------
@@ -50,11 +51,6 @@ def model_header(layers: list[dict], **extra) -> dict:
 
 def spec(cls: str, **config) -> dict:
     return {"class": cls, "config": config}
-
-
-def write_model(path, header: dict, arrays: dict[str, np.ndarray]):
-    np.savez(path, **{"__nnscratch__": np.array(json.dumps(header)), **arrays})
-    return path
 
 
 def deflate_zeros(n: int, prefix: bytes = b"", chunk: int = 1 << 20) -> bytes:

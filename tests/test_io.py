@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
+from conftest import write_model
 from nnscratch import _npzread, io
 
 
@@ -118,11 +119,6 @@ def saved_parts(path) -> tuple[dict, dict[str, np.ndarray]]:
     with np.load(path) as f:
         arrays = {k: f[k] for k in f.files}
     return json.loads(str(arrays.pop("__nnscratch__"))), arrays
-
-
-def write_model(path, header: dict, arrays: dict[str, np.ndarray]):
-    np.savez(path, __nnscratch__=np.array(json.dumps(header)), **arrays)
-    return path
 
 
 def test_version_1_files_with_bare_class_names_still_load(tmp_path):

@@ -6,19 +6,13 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
+from conftest import blobs
 
 
 def small_classifier(seed: int = 0, dtype=np.float32) -> nn.Sequential:
     return nn.Sequential(
         nn.Dense(4, 8, rng=seed, dtype=dtype), nn.Tanh(), nn.Dense(8, 3, rng=seed + 1, dtype=dtype)
     ).use(nn.SoftmaxCrossEntropy(), nn.SGD(0.1))
-
-
-def blobs(n: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(3), n // 3)
-    centers = np.array([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=np.float32)
-    return (centers[y] + 0.5 * rng.standard_normal((len(y), 4))).astype(np.float32), y
 
 
 def test_constructor_forms_and_chaining():
