@@ -35,7 +35,6 @@ class FakeModel:
     def __init__(self, lr: float = 1.0) -> None:
         self.stop_training = False
         self.optimizer = nn.SGD(lr)
-        self._has_validation = True
 
 
 def drive(cb: Callback, values: list[float], key: str = "val_loss", lr: float = 1.0):

@@ -394,11 +394,6 @@ class Sequential(Network):
                       metrics=config.get("metrics", "auto"))
         return model
 
-    @property
-    def _has_validation(self) -> bool:
-        """Whether the last ``fit`` had validation data (read by schedule callbacks)."""
-        return self.training_state.has_validation
-
     # -- description -------------------------------------------------------------------------
     def _summary_footer(self) -> list[str]:
         return [f"Loss: {self.loss!r}   Optimizer: {self.optimizer!r}"]

@@ -57,8 +57,6 @@ class TrainingState:
         The shuffling generator of the last ``fit``.
     callbacks : CallbackList or None
         The callbacks of the last ``fit``; checkpoints save the state of those that have one.
-    has_validation : bool
-        The last ``fit`` had validation data.
     plan : object or None
         What every step of the running ``fit`` uses, looked up once (see
         ``Sequential.train_step``); None outside ``fit``.
@@ -70,7 +68,6 @@ class TrainingState:
     epoch_in_progress: bool = False
     rng: np.random.Generator | None = None
     callbacks: CallbackList | None = None
-    has_validation: bool = False
     plan: Any = None
 
 
@@ -112,7 +109,6 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
     data = Batches(x, y, bs, n_batches, shuffle and not full_batch, drop_last)
     run = model.training_state
     plan = model._step_plan(y)  # the metrics' names are checked here
-    run.has_validation = validation_data is not None
     cbs = run.callbacks = CallbackList([model.history, *cb_items], model)
     model.stop_training = False
     # -- where to start: a checkpoint's next epoch, or after the epochs already trained

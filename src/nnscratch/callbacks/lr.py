@@ -79,20 +79,21 @@ class LearningRateScheduler(Callback):
         if sched is not None and sched.unit == "step":
             self._set(sched.lr_at(int((logs or {})["iteration"])), f"step {batch + 1}")
 
-    def _monitor_key(self) -> str:
+    def _monitor_key(self, logs: dict[str, Any] | None) -> str:
         if self.monitor is not None:
             return self.monitor
         own = getattr(self.schedule, "monitor", None)
         if own:
             return str(own)
-        return "val_loss" if getattr(self.model, "_has_validation", False) else "loss"
+        # fit puts val_loss in every epoch's logs exactly when it has validation data
+        return "val_loss" if logs and "val_loss" in logs else "loss"
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         sched = self._sched
         if sched is None:
             return
         if sched.needs_metric:
-            value = _monitored(self, self._monitor_key(), logs)
+            value = _monitored(self, self._monitor_key(logs), logs)
             if value is None:
                 return
             lr = sched.step(value)
