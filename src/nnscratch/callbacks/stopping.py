@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .._checks import check_number
-from .base import Callback, _check_int, _monitored, resolve_mode
+from .._params import Bool, Check, Declared, Int, Number, OneOf, OrNone, Rule, call_repr
+from .base import Callback, _monitored, resolve_mode
 
 
-class EarlyStopping(Callback):
+def _key(owner: str, name: str, value: Any) -> str:
+    """A key of the epoch logs: a string."""
+    if not isinstance(value, str):
+        raise TypeError(f"{owner}: {name} must be a key of the logs (a string), got {value!r}")
+    return value
+
+
+class EarlyStopping(Callback, Declared):
     """Stop training when a monitored value has stopped improving.
 
     Parameters
@@ -57,16 +64,27 @@ class EarlyStopping(Callback):
     >>> stop = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     """
 
+    monitor: str
+    patience: int
+    min_delta: float
+    mode: str
+    restore_best_weights: bool
+    baseline: float | None
+    constraints: ClassVar[dict[str, Rule]] = {
+        "monitor": Check(_key),
+        "patience": Int(0, type_error=ValueError),
+        "min_delta": Number(),
+        "mode": OneOf(("auto", "min", "max")),
+        "restore_best_weights": Bool(),
+        "baseline": OrNone(Number(-math.inf)),
+    }
+
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = False,
                  baseline: float | None = None, verbose: int = 0) -> None:
-        owner = type(self).__name__
-        self.monitor = monitor
-        self.patience = _check_int(owner, "patience", patience)
-        self.min_delta = check_number(owner, "min_delta", min_delta)
-        self.mode = resolve_mode(owner, monitor, mode)
-        self.restore_best_weights = bool(restore_best_weights)
-        self.baseline = None if baseline is None else float(baseline)
+        self.set_params(monitor=monitor, patience=patience, min_delta=min_delta, mode=mode,
+                        restore_best_weights=restore_best_weights, baseline=baseline)
+        self.mode = resolve_mode(type(self).__name__, monitor, mode)  # "auto" decided
         self.verbose = verbose
         self._reset()
 
@@ -128,9 +146,7 @@ class EarlyStopping(Callback):
         self._resumed = True
 
     def __repr__(self) -> str:
-        return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
-                f"min_delta={self.min_delta}, mode={self.mode!r}, "
-                f"restore_best_weights={self.restore_best_weights})")
+        return call_repr(type(self).__name__, self.declared_config())
 
 
 class TerminateOnNaN(Callback):
