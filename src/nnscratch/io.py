@@ -9,6 +9,10 @@ see :mod:`nnscratch._npzread` (sizes checked before allocating, ``max_bytes``) a
 Files are written to a temporary file beside the target and renamed into place, so a crash never
 leaves a half-written model.
 
+This module converts between files and the model's dicts (:meth:`Sequential.get_config`,
+:meth:`Sequential.state_dict`) and imports nothing that imports it back: :mod:`nnscratch.model`
+imports it, and sets :data:`MODEL_CLASS`, the class :func:`load` builds.
+
 A *training checkpoint* (:func:`save_checkpoint`) is the same file with a ``training``
 section added to the header — epoch, optimizer scalars, schedule and callback state, the
 shuffling generator's state, history — and its arrays (optimizer moments, ...) stored as
@@ -139,8 +143,8 @@ def save_checkpoint(model: Sequential, path: str | os.PathLike[str],
     """Write ``model`` and its training state to ``path``, atomically.
 
     ``training`` is a nested dict of JSON values and arrays (as
-    ``Sequential._training_state`` builds it); its arrays are stored as entries named by
-    their path, the rest in the header. Returns the path.
+    :func:`nnscratch.training.training_state_dict` builds it); its arrays are stored as
+    entries named by their path, the rest in the header. Returns the path.
     """
     config = model_config(model)
     config["metadata"] = metadata or {}

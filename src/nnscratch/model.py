@@ -7,7 +7,10 @@
     model.evaluate(x_test, y_test)   # {"loss": ..., "accuracy": ...}
 
 Training is the loop the articles write by hand — forward, loss, backward by the chain
-rule, a gradient step — wrapped with batching, shape checks, metrics and callbacks.
+rule, a gradient step (:meth:`Sequential.train_step`) — wrapped with batching, shape
+checks, metrics and callbacks in :mod:`nnscratch.training`. The layers' side of the model
+(forward and backward, parameters, ``get_config``, ``state_dict``) is
+:class:`nnscratch.network.Network`; files are :mod:`nnscratch.io`'s.
 
 Interrupted training continues exactly where it stopped::
 
