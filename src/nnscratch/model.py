@@ -212,7 +212,8 @@ class Sequential(Network):
 
         Every argument and array is checked before the first step (types, ranges, the
         shapes of ``x`` and of ``validation_data`` against the layers, targets against
-        the loss), and an error names the argument.
+        the loss), and an error names the argument. Each batch is one call of
+        :meth:`train_step`; the loop itself is :func:`nnscratch.training.fit`.
 
         Parameters
         ----------
