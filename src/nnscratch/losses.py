@@ -13,7 +13,7 @@ import numpy as np
 
 from ._params import Declared, Number, Rule, call_repr
 from ._registry import Registry
-from .layers.activations import log_softmax, softmax
+from .kernels.losses import softmax_cross_entropy, softmax_cross_entropy_backward
 
 #: Every Loss subclass, by public name (see :mod:`nnscratch._registry`).
 LOSS_REGISTRY: Registry[type[Loss]] = Registry("loss")
@@ -232,56 +232,29 @@ class SoftmaxCrossEntropy(Loss):
     from_logits = True
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
-        z = _check_logits(self, y_pred)
+        z = _check_logits(self, y_pred)  # (N, K)
         n, k = z.shape
-        labels = np.asarray(y_true)
-        if labels.ndim == 1 and labels.dtype.kind in "iu":
-            # fast path for integer labels (every training batch): no one-hot matrix, and
-            # the softmax that the backward pass needs is computed here once, from the
-            # same exponentials
-            if labels.shape[0] != n:
-                raise ValueError(f"{self}: expected {n} labels, got {labels.shape[0]}")
-            _check_label_range(self, labels, k)
-            rows = _arange(n)
-            e = z - np.maximum.reduce(z, axis=1, keepdims=True)  # (N, K) shifted logits ≤ 0
-            shifted_y = e[rows, labels]  # (N,) z_y - max z
-            np.exp(e, out=e)
-            s = np.add.reduce(e, axis=1)  # (N,) Σ exp(z - max z)
-            e /= s[:, None]  # softmax(z)
-            self._saved: tuple[Any, ...] = (e, labels, None)
-            # -log softmax(z)_y = log Σ exp(z - max z) - (z_y - max z)
-            np.log(s, out=s)
-            s -= shifted_y
-            return float(np.add.reduce(s)) / n
-        y = _class_targets(self, y_true, n, k, z.dtype)
-        p = softmax(z)
-        self._saved = (p, None, y)
-        return float(-np.sum(y * log_softmax(z)) / n)
+        y = _labels_or_rows(self, y_true, n, k, z.dtype)  # (N,) labels or (N, K)
+        loss, p = softmax_cross_entropy(z, y)  # -(1/N) Σ y log softmax(z), softmax(z)
+        self._saved = (p, y)
+        return loss
 
     def backward(self) -> np.ndarray:
-        p, labels, y = self._need()  # p = softmax(z) from the forward pass
-        n = p.shape[0]
-        if labels is not None:
-            grad = p * (1.0 / n)  # (N, K) a new array: p stays intact for another backward
-            grad[_arange(n), labels] -= 1.0 / n
-            return grad
-        grad = p - y
-        grad /= n
-        return grad
+        p, y = self._need()
+        return softmax_cross_entropy_backward(p, y)  # (softmax(z) - y) / N
 
 
-def _arange(n: int) -> np.ndarray:
-    """``np.arange(n)``, cached: the row indices of every batch's label gather."""
-    rows = _ARANGE_CACHE.get(n)
-    if rows is None:
-        if len(_ARANGE_CACHE) > 64:
-            _ARANGE_CACHE.clear()
-        rows = _ARANGE_CACHE[n] = np.arange(n)
-        rows.flags.writeable = False
-    return rows
-
-
-_ARANGE_CACHE: dict[int, np.ndarray] = {}
+def _labels_or_rows(loss: Loss, y_true: np.ndarray, n: int, k: int,
+                    dtype: np.dtype) -> np.ndarray:
+    """Integer labels (N,) as they are, after checking them; anything else as (N, K) rows
+    (see :func:`_class_targets`)."""
+    labels = np.asarray(y_true)
+    if labels.ndim == 1 and labels.dtype.kind in "iu":
+        if labels.shape[0] != n:
+            raise ValueError(f"{loss}: expected {n} labels, got {labels.shape[0]}")
+        _check_label_range(loss, labels, k)
+        return labels
+    return _class_targets(loss, labels, n, k, dtype)
 
 
 def _check_label_range(loss: Loss, labels: np.ndarray, k: int) -> None:

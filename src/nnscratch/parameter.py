@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .kernels import _mode
+
 
 class Parameter:
     """A trainable array and its gradient.
@@ -81,9 +83,14 @@ class Parameter:
         Lazily: the array keeps its identity and reads as zeros from the next access of
         ``grad`` on, but a layer that computes a whole gradient (a GEMM) can write it
         straight into the array instead (:meth:`grad_for_write`), which saves a pass of
-        zeros and an add over every weight at every training step.
+        zeros and an add over every weight at every training step. Under the reference
+        switch (:mod:`nnscratch.kernels`) the zeros are written here.
         """
-        self._cleared = True
+        if _mode.reference:
+            self._grad.fill(0)
+            self._cleared = False
+        else:
+            self._cleared = True
 
     def grad_for_write(self) -> tuple[np.ndarray, bool]:
         """The gradient array and whether it is to be *overwritten*.

@@ -2,10 +2,9 @@
 
 Forward gathers every receptive field into the columns of a matrix (im2col) so the whole
 batch is one matrix product with the weights; backward multiplies by the transposed weights
-and scatters the columns back onto the image (col2im). Both are a loop over the kH·kW
-kernel offsets, each iteration one large strided slice copy over all channels, rows,
-columns and samples at once. See :mod:`nnscratch.layers.image` for the internal
-(C, H, W, N) layout that makes those copies cheap.
+and scatters the columns back onto the image (col2im). Both gathers are kernels
+(:mod:`nnscratch.kernels.conv`), with a plain reference beside a fast, batch-innermost
+form.
 """
 
 from __future__ import annotations
@@ -18,20 +17,18 @@ from .. import init as initializers
 from .._dtype import resolve_dtype
 from .._params import Bool, Check, Rule
 from .._rng import as_rng
+from ..kernels.conv import (
+    bias_matmul,
+    bias_matmul_grads,
+    col2im,
+    cols_to_images,
+    im2col,
+    images_to_cols,
+)
 from ..parameter import Parameter
 from ..regularizers import Regularizer, get_regularizer
 from .base import SIZE, ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
-from .image import (
-    PAIR,
-    fmt_pair,
-    fmt_shape,
-    out_size,
-    pair,
-    to_internal,
-    to_internal_padded,
-    to_public,
-    window,
-)
+from .image import PAIR, fmt_pair, fmt_shape, out_size, pair
 
 
 def _padding(owner: str, name: str, value: Any) -> tuple[int, int] | str:
@@ -49,17 +46,6 @@ def _same_pads(kernel: int) -> tuple[int, int]:
     """'same' padding for stride 1: k - 1 in total, the odd one after (PyTorch, Keras)."""
     total = kernel - 1
     return total // 2, total - total // 2
-
-
-def _taps(offset: int, pad: int, stride: int, n_out: int, n_in: int) -> tuple[slice, slice]:
-    """Along one axis, the outputs i whose tap at kernel ``offset`` reads a real input
-    r = i·stride + offset - pad (not padding), and those inputs, as a pair of slices."""
-    first = max(0, -((offset - pad) // stride))  # smallest i with r >= 0
-    stop = min(n_out, (n_in - 1 + pad - offset) // stride + 1)  # past the largest r < n_in
-    if stop <= first:
-        return slice(0, 0), slice(0, 0)
-    r0 = first * stride + offset - pad
-    return slice(first, stop), slice(r0, r0 + stride * (stop - first - 1) + 1, stride)
 
 
 class Conv2D(Layer):
@@ -111,21 +97,19 @@ class Conv2D(Layer):
     x : ndarray of shape (N, C, H, W) -> y : ndarray of shape (N, F, Ho, Wo) with
     ``Ho = floor((H + pad_top + pad_bottom - kH) / sh) + 1`` and likewise Wo.
     Images in (N, H, W) or (N, H, W, C) go through :func:`~nnscratch.layers.to_nchw`.
-    ``y`` is an NCHW view of (F, Ho, Wo, N) memory (see :mod:`nnscratch.layers.image`).
+    On the fast path ``y`` is an NCHW view of (F, Ho, Wo, N) memory (see
+    :mod:`nnscratch.kernels.layout`).
 
     Notes
     -----
-    With K = C·kH·kW and M = Ho·Wo·N, forward builds ``cols`` of shape (K, M) whose column
-    (i, j, n) is the flattened receptive field of output pixel (i, j) of sample n, and
+    With K = C·kH·kW and M = N·Ho·Wo, forward builds ``cols`` of shape (K, M) whose column
+    (n, i, j) is the flattened receptive field of output pixel (i, j) of sample n, and
     computes ``Y = W_mat @ cols + b`` with ``W_mat = W.reshape(F, K)``. With G = dL/dY of
     shape (F, M):
 
     * dL/dW = G @ colsᵀ, reshaped to (F, C, kH, kW);
     * dL/db = Σ over all N·Ho·Wo outputs of G, one sum per output channel f. It does not
-      depend on the input channels: each b[f] enters every output pixel of channel f once.
-      With a bias, ``cols`` carries one more row, all ones, and the weight matrix one
-      more column, ``b``: ``Y = [W_mat | b] @ [cols; 1]``, so the forward GEMM adds the
-      bias and the gradient GEMM ``G @ [cols; 1]ᵀ`` returns dL/db as its last column;
+      depend on the input channels: each b[f] enters every output pixel of channel f once;
     * dL/dx = col2im(W_matᵀ @ G): each column's K gradient entries are added back onto the
       input positions they were copied from, where overlapping windows accumulate; the
       padding's share is dropped.
@@ -241,37 +225,13 @@ class Conv2D(Layer):
         N, C, H, Wd = x.shape
         Ho = self._out_dim(H, 0, tuple(x.shape))
         Wo = self._out_dim(Wd, 1, tuple(x.shape))
-        kh, kw = self.kernel_size
         F = self.out_channels
-
-        xp = to_internal_padded(x, self._pads)  # (C, Hp, Wp, N)
-        K, M = C * kh * kw, Ho * Wo * N
-        # cols holds the K receptive-field rows and, with a bias, a last row of ones: the
-        # bias is then one more column of the weight matrix, added by the GEMM itself, and
-        # the weight-gradient GEMM sums G for dL/db (no separate passes over (F, M) arrays)
-        cols = np.empty((K + (self.b is not None), M), dtype=W.dtype)
-        # im2col: slab[c, u, v, i, j, n] = xp[c, i·sh + u, j·sw + v, n], one slab per offset
-        slab = cols[:K].reshape(C, kh, kw, Ho, Wo, N)  # a view: the first K rows
-        for u in range(kh):
-            for v in range(kw):
-                slab[:, u, v] = window(xp, u, v, (Ho, Wo), self.stride)
-        if self.b is not None:
-            cols[K] = 1
-        y = self._weight_matrix() @ cols  # (F, M) = [W_mat | b] @ [cols; 1]
+        cols = im2col(x, self.kernel_size, self.stride, self._pads)  # (C·kH·kW, N·Ho·Wo)
+        b = None if self.b is None else self.b.data
+        y = bias_matmul(W.reshape(F, -1), b, cols)  # (F, N·Ho·Wo) = W_mat @ cols + b
         self._cols = cols
         self._geometry = (N, C, H, Wd, Ho, Wo)
-        return to_public(y.reshape(F, Ho, Wo, N))  # (N, F, Ho, Wo) view
-
-    def _weight_matrix(self) -> np.ndarray:
-        """``W_mat`` of shape (F, K), or ``[W_mat | b]`` of shape (F, K + 1) with a bias."""
-        F = self.out_channels
-        w_mat = self.W.data.reshape(F, -1)
-        if self.b is None:
-            return w_mat
-        wb = np.empty((F, w_mat.shape[1] + 1), dtype=w_mat.dtype)
-        wb[:, :-1] = w_mat
-        wb[:, -1] = self.b.data
-        return wb
+        return cols_to_images(y, (N, F, Ho, Wo))
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """Backpropagate through the convolution.
@@ -284,36 +244,24 @@ class Conv2D(Layer):
         Returns
         -------
         ndarray of shape (N, C, H, W)
-            dL/dx = col2im(W_matᵀ @ G), as an NCHW view of (C, H, W, N) memory.
+            dL/dx = col2im(W_matᵀ @ G).
 
         Notes
         -----
-        Adds dL/dW = G @ colsᵀ and dL/db = Σ_{n,i,j} G[f, i, j, n] into the gradients
+        Adds dL/dW = G @ colsᵀ and dL/db = Σ_{n,i,j} G[f, n, i, j] into the gradients
         (see the class Notes).
         """
         G = self._param_grads(grad_out)  # (F, M)
-        N, C, H, Wd, Ho, Wo = self._geometry  # type: ignore[misc]
-        F = self.out_channels
-        W = self.W.data
-        kh, kw = self.kernel_size
-        dcols = (W.reshape(F, -1).T @ G).reshape(C, kh, kw, Ho, Wo, N)
-        # col2im: add each offset's slab back where im2col copied it from, skipping the
-        # outputs whose tap at this offset fell on padding (no work on the padding, and
-        # dx comes out contiguous).
-        dx = np.zeros((C, H, Wd, N), dtype=W.dtype)
-        for u in range(kh):
-            rows_out, rows_in = _taps(u, self._pads[0], self.stride[0], Ho, H)
-            for v in range(kw):
-                cols_out, cols_in = _taps(v, self._pads[2], self.stride[1], Wo, Wd)
-                dx[:, rows_in, cols_in] += dcols[:, u, v, rows_out, cols_out]
-        return to_public(dx)  # (N, C, H, W) view
+        N, C, H, Wd, _, _ = self._geometry  # type: ignore[misc]
+        W_mat = self.W.data.reshape(self.out_channels, -1)  # (F, C·kH·kW)
+        return col2im(W_mat.T @ G, (N, C, H, Wd), self.kernel_size, self.stride, self._pads)
 
     def backward_params(self, grad_out: np.ndarray) -> None:
         """Add dL/dW and dL/db without the col2im of dL/dx (for a network's first layer)."""
         self._param_grads(grad_out)
 
     def _param_grads(self, grad_out: np.ndarray) -> np.ndarray:
-        """Check ``grad_out``, add dL/dW and dL/db, return G of shape (F, Ho·Wo·N)."""
+        """Check ``grad_out``, add dL/dW and dL/db, return G of shape (F, N·Ho·Wo)."""
         cols = self._need("_cols")
         N, _, _, _, Ho, Wo = self._geometry  # type: ignore[misc]
         F = self.out_channels
@@ -322,24 +270,9 @@ class Conv2D(Layer):
                 f"{self}.backward: expected grad_out of shape {(N, F, Ho, Wo)}, "
                 f"got {tuple(grad_out.shape)}"
             )
-        W = self.W.data
-        if grad_out.dtype != W.dtype:
-            grad_out = grad_out.astype(W.dtype)
-        G = to_internal(grad_out).reshape(F, Ho * Wo * N)  # (F, M), free in internal layout
-        # dL/d[W_mat | b] = G @ [cols; 1]ᵀ: the last column is Σ_m G[f, m] = dL/db
-        g_all = G @ cols.T  # (F, K) or (F, K + 1)
-        K = cols.shape[0] - (self.b is not None)
-        gW, overwrite = self.W.grad_for_write()
-        if overwrite:
-            gW[...] = g_all[:, :K].reshape(W.shape)  # (F, K) -> (F, C, kH, kW), a view
-        else:
-            gW += g_all[:, :K].reshape(W.shape)
-        if self.b is not None:
-            gb, overwrite_b = self.b.grad_for_write()
-            if overwrite_b:
-                gb[...] = g_all[:, K]
-            else:
-                gb += g_all[:, K]
+        G = images_to_cols(grad_out.astype(self.W.data.dtype, copy=False))  # (F, M)
+        # dL/dW_mat += G @ colsᵀ  (F, C·kH·kW);  dL/db += Σ_m G[f, m]  (F,)
+        bias_matmul_grads(self.W, self.b, G, cols)
         return G
 
     def parameters(self) -> list[Parameter]:

@@ -10,6 +10,7 @@ from .. import init as initializers
 from .._dtype import resolve_dtype
 from .._params import Bool, Rule
 from .._rng import as_rng
+from ..kernels.grads import matmul_into_grad, sum_into_grad
 from ..parameter import Parameter
 from ..regularizers import Regularizer, get_regularizer
 from .base import SIZE, ArraySpec, Layer, Shape, _regularizer_config, check_float, config_int
@@ -115,9 +116,9 @@ class Dense(Layer):
                 f"{self}: expected input of shape (N, {self.in_features}), got {tuple(x.shape)}"
             )
         self._x = x
-        y = x @ W  # (N, out); a new array: the caller may keep it
+        y = x @ W  # (N, out)
         if self.b is not None:
-            y += self.b.data
+            y += self.b.data  # in place: x @ W is a new array
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -148,29 +149,9 @@ class Dense(Layer):
                 f"{self}.backward: expected grad_out of shape ({x.shape[0]}, {self.out_features}),"
                 f" got {tuple(grad_out.shape)}"
             )
-        gW, overwrite = self.W.grad_for_write()
-        # Right after zero_grad (every training step) the GEMM writes dL/dW = xᵀ G
-        # straight into the gradient: no pass of zeros, no temporary, no add. When
-        # accumulating it writes into a private scratch array, reused while the dtype
-        # stays, then adds; a fresh (in, out) temporary every step costs page faults
-        # comparable to the add itself.
-        target = gW
-        if not overwrite:
-            if self._gW_tmp is None or self._gW_tmp.dtype != gW.dtype:
-                self._gW_tmp = np.empty_like(gW)
-            target = self._gW_tmp
-        if x.shape[0] == 1:  # an outer product: a (in, 1) @ (1, out) matmul leaves BLAS
-            np.outer(x[0], grad_out[0], out=target)
-        else:
-            np.matmul(x.T, grad_out, out=target)  # (in, out)
-        if not overwrite:
-            gW += target
+        matmul_into_grad(self.W, x.T, grad_out)  # dL/dW += xᵀ G  (in, out)
         if self.b is not None:
-            gb, overwrite_b = self.b.grad_for_write()
-            if overwrite_b:  # dL/db = Σ_n dL/dy_n: a reduction along rows, no copy
-                np.add.reduce(grad_out, axis=0, out=gb)
-            else:
-                gb += np.add.reduce(grad_out, axis=0)  # (out,)
+            sum_into_grad(self.b, grad_out, axis=0)  # dL/db += Σ_n G[n]  (out,)
 
     def parameters(self) -> list[Parameter]:
         return [self.W] if self.b is None else [self.W, self.b]

@@ -9,23 +9,10 @@ them with :func:`to_nchw`.
 
 Internal layout
 ---------------
-Inside, :class:`~nnscratch.layers.Conv2D` and the pooling layers work on ``(C, H, W, N)``
-arrays: the batch is the innermost, contiguous axis. Every im2col/col2im slice copy and
-every pooling comparison then moves runs of N contiguous floats instead of a few scattered
-ones (on a 2-core machine, im2col/col2im ran 3.5× and bias gradients 5× faster than
-with NHWC activations), and the GEMM ``W (F, C·kH·kW) @ cols (C·kH·kW, Ho·Wo·N)`` writes
-its result straight into that layout.
-
-The layers accept any NCHW array; only the memory order decides whether the conversion
-costs a copy: one transposing copy for an ordinary C-contiguous batch (the first layer,
-or after a layer that builds a fresh NCHW array), none between conv, ReLU, pooling and
-Flatten.
-
-To keep transposes few, these layers return their outputs as NCHW *views* of (C, H, W, N)
-memory (``y.shape == (N, C, H, W)``, but ``y.strides`` are not C-order). Element-wise
-layers such as ReLU preserve that memory order, so the next convolution or pooling layer
-gets its (C, H, W, N) array back with no copy (:func:`to_internal` is then free). A user
-who needs a C-contiguous array calls ``np.ascontiguousarray(y)``.
+The fast kernels behind the convolution and pooling layers work on batch-innermost
+(C, H, W, N) arrays and return NCHW *views* of such memory (``y.shape == (N, C, H, W)``,
+but ``y.strides`` are not C-order); see :mod:`nnscratch.kernels.layout`. A user who needs
+a C-contiguous array calls ``np.ascontiguousarray(y)``.
 """
 
 from __future__ import annotations
@@ -73,43 +60,6 @@ def to_nchw(x: np.ndarray, channels_last: bool = True) -> np.ndarray:
     raise ValueError(
         f"to_nchw: expected images of shape (N, H, W) or (N, H, W, C), got {tuple(x.shape)}"
     )
-
-
-def to_internal(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> contiguous (C, H, W, N); free when ``x`` is a view of such memory."""
-    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
-
-
-def to_public(x: np.ndarray) -> np.ndarray:
-    """(C, H, W, N) -> the (N, C, H, W) view of the same memory (never copies)."""
-    return x.transpose(3, 0, 1, 2)
-
-
-def to_internal_padded(
-    x: np.ndarray, pads: tuple[int, int, int, int], fill: float = 0.0
-) -> np.ndarray:
-    """(N, C, H, W) -> contiguous (C, H + top + bottom, W + left + right, N), the border
-    set to ``fill``; one strided copy does both the transpose and the padding."""
-    top, bottom, left, right = pads
-    if not (top or bottom or left or right):
-        return to_internal(x)
-    N, C, H, W = x.shape
-    xp = np.empty((C, top + H + bottom, left + W + right, N), dtype=x.dtype)
-    xp[:, :top] = fill
-    xp[:, top + H :] = fill
-    xp[:, top : top + H, :left] = fill
-    xp[:, top : top + H, left + W :] = fill
-    xp[:, top : top + H, left : left + W] = x.transpose(1, 2, 3, 0)
-    return xp
-
-
-def window(
-    xp: np.ndarray, u: int, v: int, out_hw: tuple[int, int], stride: tuple[int, int]
-) -> np.ndarray:
-    """The (C, Ho, Wo, N) view of (C, Hp, Wp, N) ``xp`` holding, for every output pixel
-    (i, j), the input at kernel offset (u, v): ``xp[:, i·sh + u, j·sw + v, :]``."""
-    (ho, wo), (sh, sw) = out_hw, stride
-    return xp[:, u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw]
 
 
 def pair(owner: str, name: str, value: Any, minimum: int = 1) -> tuple[int, int]:

@@ -1,8 +1,7 @@
 """Pooling: max and average over sliding windows, and global average pooling.
 
-Like the convolution, the window layers loop only over the kH·kW kernel offsets; each
-iteration handles one (C, Ho, Wo, N) slab of the input, every channel, output pixel and
-sample at once, in the batch-innermost layout of :mod:`nnscratch.layers.image`.
+The window arithmetic lives in :mod:`nnscratch.kernels.pool` (a fast form in the
+batch-innermost layout, and a plain reference over NCHW windows).
 """
 
 from __future__ import annotations
@@ -12,26 +11,21 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._params import OrNone, Rule
-from .base import Layer, Shape, check_float
-from .image import (
-    PAIR,
-    PAIR0,
-    fmt_pair,
-    fmt_shape,
-    out_size,
-    to_internal,
-    to_internal_padded,
-    to_public,
-    window,
+from ..kernels.pool import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    global_avgpool2d_backward,
+    maxpool2d_backward,
+    maxpool2d_forward,
 )
+from .base import Layer, Shape, check_float
+from .image import PAIR, PAIR0, fmt_pair, fmt_shape, out_size
 
 
 class _Pool2D(Layer):
     """What the window poolings share: arguments, geometry, checks and description."""
 
     _registered = False
-    #: Value of the padding border: the identity of the pooling's reduction.
-    _fill: float = 0.0
 
     kernel_size: tuple[int, int]
     stride: tuple[int, int]
@@ -73,8 +67,8 @@ class _Pool2D(Layer):
             )
         return out_size(size, kernel, self.stride[axis], pad)
 
-    def _prepare(self, x: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-        """Check ``x`` and return it padded in the internal layout, with (Ho, Wo)."""
+    def _check(self, x: np.ndarray) -> np.ndarray:
+        """Check ``x`` (N, C, H, W) and remember its geometry for backward."""
         x = check_float(self, x)
         if x.ndim != 4:
             raise ValueError(
@@ -85,40 +79,17 @@ class _Pool2D(Layer):
         out_hw = (self._out_dim(H, 0, x.shape), self._out_dim(W, 1, x.shape))
         self._geometry = (N, C, H, W, *out_hw)
         self._dtype = x.dtype
-        return to_internal_padded(x, self._pads, self._fill), out_hw  # (C, Hp, Wp, N)
+        return x
 
-    def _tiles(self) -> bool:
-        """Whether the windows cover every input exactly once (the usual 2×2, stride 2
-        pooling of an even-sized image, no padding): backward then writes every entry of
-        dL/dx and needs no zeroed buffer."""
-        _, _, H, W, Ho, Wo = self._need("_geometry")
-        return (self.stride == self.kernel_size and not any(self.padding)
-                and Ho * self.kernel_size[0] == H and Wo * self.kernel_size[1] == W)
-
-    def _grad_internal(self, grad_out: np.ndarray,
-                       tiled: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """dL/dy as (C, Ho, Wo, N) and a (C, Hp, Wp, N) buffer for dL/dx_padded: zeroed,
-        or left uninitialised when ``tiled`` (the caller writes every entry)."""
-        N, C, H, W, Ho, Wo = self._need("_geometry")
+    def _check_grad(self, grad_out: np.ndarray) -> np.ndarray:
+        """Check dL/dy against the last forward; returns it in the input's dtype."""
+        N, C, _, _, Ho, Wo = self._need("_geometry")
         if grad_out.shape != (N, C, Ho, Wo):
             raise ValueError(
                 f"{self}.backward: expected grad_out of shape {(N, C, Ho, Wo)}, "
                 f"got {tuple(grad_out.shape)}"
             )
-        ph, pw = self.padding
-        dtype = self._dtype
-        G = to_internal(grad_out.astype(dtype, copy=False))
-        alloc = np.empty if tiled else np.zeros
-        return G, alloc((C, H + 2 * ph, W + 2 * pw, N), dtype=dtype)
-
-    def _crop(self, dxp: np.ndarray) -> np.ndarray:
-        """Drop the padding's share of the gradient; returns the (N, C, H, W) view."""
-        _, _, H, W, _, _ = self._need("_geometry")
-        ph, pw = self.padding
-        return to_public(dxp[:, ph : ph + H, pw : pw + W])
-
-    def _windows_overlap(self) -> bool:
-        return self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
+        return grad_out.astype(self._dtype, copy=False)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
@@ -168,33 +139,16 @@ class MaxPool2D(_Pool2D):
     overlap (stride < kernel), an input that is the maximum of several windows receives
     the sum of their gradients.
 
-    Forward remembers, per output, the row-major index ``u·kW + v`` of the winning
-    offset (one byte per output for windows of up to 256 positions), found with
-    whole-slab arithmetic only: masked assignments (``np.copyto(..., where=)``) are many
-    times slower on these strided slabs.
+    Forward remembers, per output, which window offset won (the kernels
+    :func:`~nnscratch.kernels.maxpool2d_forward` and ``maxpool2d_backward``).
     """
-
-    _fill = -np.inf
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Window maxima of ``x`` of shape (N, C, H, W); returns (N, C, Ho, Wo)."""
-        xp, out_hw = self._prepare(x)  # (C, Hp, Wp, N)
-        kh, kw = self.kernel_size
-        best = window(xp, 0, 0, out_hw, self.stride).copy()  # (C, Ho, Wo, N)
-        index_type = np.uint8 if kh * kw <= 256 else np.int32
-        arg = np.zeros(best.shape, dtype=index_type)  # winning offset so far
-        better = np.empty(best.shape, dtype=bool)
-        offer = np.empty(best.shape, dtype=index_type)
-        for k in range(1, kh * kw):
-            candidate = window(xp, k // kw, k % kw, out_hw, self.stride)
-            np.greater(candidate, best, out=better)  # strict: a tie keeps the earlier offset
-            np.maximum(best, candidate, out=best)
-            # arg = k where better: k exceeds every earlier index, so a maximum does it.
-            # The mask is read as uint8: bool × uint8 would convert it element by element
-            np.multiply(better.view(np.uint8), index_type(k), out=offer)
-            np.maximum(arg, offer, out=arg)
-        self._arg = arg
-        return to_public(best)
+        x = self._check(x)
+        # y[n, c, i, j] = max over the window; _arg remembers which offset won
+        y, self._arg = maxpool2d_forward(x, self.kernel_size, self.stride, self.padding)
+        return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """Route each dL/dy[n, c, i, j] to the first maximum of its window.
@@ -210,22 +164,10 @@ class MaxPool2D(_Pool2D):
             dL/dx: zero except at window maxima.
         """
         arg = self._need("_arg")
-        overlap = self._windows_overlap()
-        # (C, Ho, Wo, N), (C, Hp, Wp, N); when the windows tile the input, the loop below
-        # writes every entry of dxp, so it is not zeroed first
-        G, dxp = self._grad_internal(grad_out, tiled=self._tiles())
-        kh, kw = self.kernel_size
-        out_hw = (arg.shape[1], arg.shape[2])
-        won = np.empty(arg.shape, dtype=bool)
-        share = np.empty_like(G) if overlap else G
-        for k in range(kh * kw):
-            np.equal(arg, k, out=won)
-            target = window(dxp, k // kw, k % kw, out_hw, self.stride)
-            if overlap:  # an input may be the maximum of several windows: accumulate
-                target += np.multiply(G, won, out=share)
-            else:  # disjoint windows: each input belongs to one window, write directly
-                np.multiply(G, won, out=target)
-        return self._crop(dxp)
+        G = self._check_grad(grad_out)
+        x_shape = self._geometry[:4]  # type: ignore[index]
+        return maxpool2d_backward(G, arg, x_shape, self.kernel_size, self.stride,
+                                  self.padding)
 
 
 class AvgPool2D(_Pool2D):
@@ -254,13 +196,8 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Window means of ``x`` of shape (N, C, H, W); returns (N, C, Ho, Wo)."""
-        xp, out_hw = self._prepare(x)  # (C, Hp, Wp, N)
-        kh, kw = self.kernel_size
-        total = window(xp, 0, 0, out_hw, self.stride).copy()  # (C, Ho, Wo, N)
-        for k in range(1, kh * kw):
-            total += window(xp, k // kw, k % kw, out_hw, self.stride)
-        total *= 1.0 / (kh * kw)  # a Python float keeps float32 float32
-        return to_public(total)
+        x = self._check(x)
+        return avgpool2d_forward(x, self.kernel_size, self.stride, self.padding)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """Spread each dL/dy evenly over its window.
@@ -275,13 +212,9 @@ class AvgPool2D(_Pool2D):
         ndarray of shape (N, C, H, W)
             dL/dx.
         """
-        G, dxp = self._grad_internal(grad_out)  # (C, Ho, Wo, N), (C, Hp, Wp, N)
-        kh, kw = self.kernel_size
-        share = G * (1.0 / (kh * kw))
-        out_hw = (share.shape[1], share.shape[2])
-        for k in range(kh * kw):
-            window(dxp, k // kw, k % kw, out_hw, self.stride)[...] += share
-        return self._crop(dxp)
+        G = self._check_grad(grad_out)
+        x_shape = self._geometry[:4]  # type: ignore[index]
+        return avgpool2d_backward(G, x_shape, self.kernel_size, self.stride, self.padding)
 
 
 class GlobalAvgPool2D(Layer):
@@ -307,7 +240,7 @@ class GlobalAvgPool2D(Layer):
         return x.mean(axis=(2, 3))  # (N, C), in x's dtype
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """dL/dx = dL/dy / (H·W) at every position, as an NCHW view of (C, H, W, N) memory.
+        """dL/dx = dL/dy / (H·W) at every position.
 
         Parameters
         ----------
@@ -323,9 +256,9 @@ class GlobalAvgPool2D(Layer):
             raise ValueError(
                 f"{self}.backward: expected grad_out of shape {(N, C)}, got {tuple(grad_out.shape)}"
             )
-        dx = np.empty((C, H, W, N), dtype=self._dtype)
-        dx[...] = (grad_out.T * (1.0 / (H * W)))[:, None, None, :]
-        return to_public(dx)
+        # dL/dx[n, c, i, j] = dL/dy[n, c] / (H·W)
+        return global_avgpool2d_backward(grad_out.astype(self._dtype, copy=False),
+                                         (N, C, H, W))
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 3:
