@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-IMPL_NAMES = {"nnscratch": "nnscratch", "torch": "PyTorch", "sklearn32": "sklearn f32",
-              "sklearn64": "sklearn f64"}
+IMPL_NAMES = {"nnscratch": "nnscratch", "nnscratch-ref": "nnscratch reference",
+              "torch": "PyTorch", "sklearn32": "sklearn f32", "sklearn64": "sklearn f64"}
+
+
+#: RESULTS.md keeps everything from this heading on when the suite rewrites the file:
+#: measurements made apart from the suite, with their method.
+NOTES_HEADING = "## Measured apart from the suite"
+
+
+def kept_notes(old: str) -> str:
+    """The part of an earlier RESULTS.md from :data:`NOTES_HEADING` on, or ""."""
+    at = old.find("\n" + NOTES_HEADING + "\n")
+    return "" if at < 0 else old[at:]
 
 
 def _fmt(x: float | None, spec: str = ".3f") -> str:
@@ -68,7 +79,9 @@ def markdown(doc: dict[str, Any]) -> str:
         "`× floor`: median time ÷ (forward+backward GEMM FLOPs ÷ the best float32 `np.matmul` "
         "rate measured in the same run). `nnscratch ÷ it`: nnscratch's time divided by that "
         "implementation's, round by round, median (below 1: nnscratch is faster). "
-        "`predict 10k`: inference on 10,000 test images (PyTorch under `no_grad`).",
+        "`predict 10k`: inference on 10,000 test images (PyTorch under `no_grad`). "
+        "`nnscratch reference`: nnscratch under `NNSCRATCH_REFERENCE=1`, every kernel its "
+        "plain reference; its `nnscratch ÷ it` is what the fast kernels buy.",
         "",
         "| " + " | ".join(rs[0]) + " |",
         "|" + "|".join("---" for _ in rs[0]) + "|",

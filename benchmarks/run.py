@@ -23,7 +23,9 @@ from .workloads import LEARNING_RATE, Workload, all_workloads, gemm_shapes, sele
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-IMPLS = ("nnscratch", "torch", "sklearn32", "sklearn64")
+#: "nnscratch-ref" is nnscratch on its kernels' plain references (NNSCRATCH_REFERENCE=1):
+#: its row says what the fast kernels buy
+IMPLS = ("nnscratch", "nnscratch-ref", "torch", "sklearn32", "sklearn64")
 #: Extra GEMM shapes for the machine's ceiling: large enough to reach BLAS peak.
 CEILING_SHAPES = [(1024, 1024, 1024), (2048, 784, 128), (784, 2048, 128)]
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -70,6 +72,9 @@ def run_job(job: dict[str, Any], threads: int, timeout: float) -> dict[str, Any]
     """Run one job in a fresh interpreter with the thread counts pinned."""
     env = dict(os.environ)
     env.update({v: str(threads) for v in THREAD_VARS})
+    env.pop("NNSCRATCH_REFERENCE", None)
+    if job.get("impl") == "nnscratch-ref":
+        env["NNSCRATCH_REFERENCE"] = "1"
     load = os.getloadavg()[0]
     try:
         proc = subprocess.run(
@@ -170,7 +175,9 @@ def write(args: argparse.Namespace, rounds: int, impls: list[str], workloads: li
     doc = {"meta": meta, "workloads": summarize(workloads, runs, gemm_runs, impls),
            "learning": learn, "gemm": gemm_runs}
     (out_dir / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
-    (out_dir / "RESULTS.md").write_text(report.markdown(doc))
+    results = out_dir / "RESULTS.md"
+    kept = report.kept_notes(results.read_text() if results.exists() else "")
+    results.write_text(report.markdown(doc) + kept)
     return doc
 
 

@@ -227,6 +227,12 @@ def train_sklearn(w: Workload, x: np.ndarray, y: np.ndarray, xt: np.ndarray,
 def task_train(job: dict[str, Any]) -> dict[str, Any]:
     w = Workload(**{**job["workload"], "hidden": tuple(job["workload"]["hidden"])})
     impl, seed, lr = job["impl"], job["seed"], job["lr"]
+    if impl == "nnscratch-ref":  # the parent set NNSCRATCH_REFERENCE=1 for this process
+        import nnscratch
+
+        if not nnscratch.kernels.is_reference():
+            return {"status": "failed", "reason": "the reference switch is off"}
+        impl = "nnscratch"
     if impl == "nnscratch" and w.kind == "cnn":
         try:
             from nnscratch import Conv2D, Flatten, MaxPool2D  # noqa: F401

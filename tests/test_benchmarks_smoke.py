@@ -86,11 +86,17 @@ def test_report_renders_unavailable_and_ok_rows():
     assert "| W2 | 256 | PyTorch | 1.000 |" in md
 
 
+def test_notes_measured_apart_survive_a_rewrite():
+    old = "# Benchmarks\n\n| table |\n\n" + report.NOTES_HEADING + "\n\nSGD: 23 µs\n"
+    assert report.kept_notes(old) == "\n" + report.NOTES_HEADING + "\n\nSGD: 23 µs\n"
+    assert report.kept_notes("# Benchmarks\n") == ""
+
+
 @pytest.mark.slow
 def test_smoke_run_writes_results(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke", "--workloads", "W1-b64,W2",
-         "--impls", "nnscratch,torch,sklearn32", "--out", str(tmp_path)],
+         "--impls", "nnscratch,nnscratch-ref,torch,sklearn32", "--out", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -99,4 +105,7 @@ def test_smoke_run_writes_results(tmp_path):
     nn = doc["workloads"]["W1-b64"]["impls"]["nnscratch"]
     assert nn["status"] == "ok" and nn["median_seconds"] > 0 and nn["peak_rss_mb"] > 0
     assert doc["workloads"]["W1-b64"]["floor_seconds"] > 0
+    for w in ("W1-b64", "W2"):  # the reference path runs, with its own row
+        assert doc["workloads"][w]["impls"]["nnscratch-ref"]["status"] == "ok"
+        assert "ratio_to_nnscratch-ref" in doc["workloads"][w]["impls"]["nnscratch"]
     assert (tmp_path / "RESULTS.md").read_text().startswith("# Benchmarks")

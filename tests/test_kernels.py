@@ -220,3 +220,39 @@ def test_sgd_update(dtype, shape):
     np.testing.assert_allclose(fast, ref, **tol(dtype))
     np.testing.assert_allclose(ref, p0 - dtype(0.05) * d, **tol(dtype))
     assert fast.dtype == dtype
+
+
+def _train_sgd(dtype, momentum: float) -> list[np.ndarray]:
+    from nnscratch import SGD, Dense, ReLU, Sequential, SoftmaxCrossEntropy
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 20)).astype(dtype)
+    y = rng.integers(0, 4, 32)
+    model = Sequential(Dense(20, 16, rng=1), ReLU(), Dense(16, 4, rng=2), dtype=dtype)
+    model.use(SoftmaxCrossEntropy(), SGD(0.1, momentum=momentum))
+    model.fit(x, y, epochs=5, batch_size=8, seed=3, verbose=0)
+    return [p.data.copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_trains_the_same_parameters_on_both_paths(dtype, momentum):
+    fast, ref = both(_train_sgd, dtype, momentum)
+    for a, r in zip(fast, ref, strict=True):
+        np.testing.assert_allclose(a, r, **tol(dtype))
+
+
+def test_sgd_update_follows_a_replaced_parameter_array():
+    # rebinding data (astype, a user's assignment) must update the new array, not the old
+    from nnscratch import SGD, Dense, Sequential
+
+    model = Sequential(Dense(3, 2, rng=0)).use("mse", SGD(0.5))
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    model.fit(x, y, batch_size=4, verbose=0)
+    W = model.layers[0].W
+    old = W.data
+    W.data = W.data.copy()
+    before = W.data.copy()
+    model.fit(x, y, batch_size=4, verbose=0)
+    assert not np.array_equal(W.data, before)  # the new array was updated
+    np.testing.assert_array_equal(old, before)  # the old one was left alone

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._blas import Axpy
 from .._params import Bool, Declared, Number, OrNone, Rule
 from .._registry import Registry
 from ..parameter import Parameter
@@ -35,30 +34,6 @@ def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
         buf = np.empty_like(like)
         state[key] = buf
     return buf
-
-
-def _descend(p: Parameter, d: np.ndarray, lr: float, state: dict[str, Any]) -> None:
-    """θ ← θ − η d in place: BLAS's axpy where NumPy's BLAS can be reached (one pass over
-    memory, on BLAS's threads; see :mod:`nnscratch._blas`), else η d into a reused buffer
-    and a subtraction (two passes, no fresh temporary)."""
-    axpy = _axpy_for(state, d, p.data)
-    if axpy is not None:
-        axpy(-lr)
-        return
-    tmp = _buffer(state, "_tmp", d)
-    np.multiply(d, lr, out=tmp)
-    p.data -= tmp
-
-
-def _axpy_for(state: dict[str, Any], x: np.ndarray, y: np.ndarray) -> Axpy | None:
-    """A BLAS ``y ← a·x + y`` for this pair of arrays, cached in ``state`` while both
-    stay the same objects; None where BLAS cannot do it (NumPy then does)."""
-    cached = state.get("_axpy")
-    if cached is not None and cached[0] is x and cached[1] is y:
-        return cached[2]
-    axpy = Axpy(x, y) if Axpy.usable(x, y) else None
-    state["_axpy"] = (x, y, axpy)
-    return axpy
 
 
 class Optimizer(Declared):

@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._params import Bool, Number, Rule
+from ..kernels.optim import sgd_update
 from ..parameter import Parameter
-from .base import DECAY, Optimizer, _buffer, _descend
+from .base import DECAY, Optimizer, _buffer
 
 
 class SGD(Optimizer):
@@ -48,8 +49,7 @@ class SGD(Optimizer):
     The buffer's first value is the gradient itself, not ``(1 − τ) g``, exactly as in
     PyTorch.
 
-    The last line is BLAS's axpy where NumPy's BLAS library can be reached (one pass over
-    memory instead of two; :mod:`nnscratch._blas`, off with ``NNSCRATCH_BLAS_AXPY=0``).
+    The last line is the kernel :func:`~nnscratch.kernels.sgd_update`.
 
     References
     ----------
@@ -98,7 +98,7 @@ class SGD(Optimizer):
         if mu == 0 and (self.weight_decay == 0
                         or (self.exclude_bias_and_norm and not p.regularize)):
             # plain SGD, the hot path of most training runs: none of the machinery below
-            _descend(p, grad, self._lr, state)
+            sgd_update(p.data, grad, self._lr, _buffer(state, "_tmp", grad))
             return
         g = self._decayed(p, grad, state, self.weight_decay)
         if mu != 0:
@@ -121,5 +121,5 @@ class SGD(Optimizer):
                 p.data -= tmp
                 return
             g = buf
-        _descend(p, g, self._lr, state)
+        sgd_update(p.data, g, self._lr, _buffer(state, "_tmp", g))
 
