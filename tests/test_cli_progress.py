@@ -150,3 +150,18 @@ def test_open_bars_are_closed_before_an_error_line(capsys):
     progress.close_open_bars()
     assert bar.bar is None and not list(progress._open_bars)
     assert capsys.readouterr().err.endswith("\n")  # the next line starts on its own
+
+
+def test_an_interrupted_bar_never_shares_its_line_with_the_next_message(capsys):
+    from nnscratch.progress import tracked_stderr
+
+    # a Ctrl-C inside tqdm's constructor leaves a drawn bar that nothing tracks
+    with pytest.raises(KeyboardInterrupt), tracked_stderr():
+        sys.stderr.write("\repoch 2/9:   0%|          | 0/15 [00:00<?]")
+        raise KeyboardInterrupt
+    print("nnscratch train: interrupted", file=sys.stderr)
+    assert capsys.readouterr().err.endswith("0/15 [00:00<?]\nnnscratch train: interrupted\n")
+    with pytest.raises(KeyboardInterrupt), tracked_stderr():
+        sys.stderr.write("a finished line\n")  # nothing to end: no blank line added
+        raise KeyboardInterrupt
+    assert capsys.readouterr().err == "a finished line\n"

@@ -291,7 +291,7 @@ def _interrupted(tracker: _EpochCheckpoint, epochs: int) -> Interrupted:
 def _fit(model: Any, data: Prepared, args: argparse.Namespace, settings: dict[str, Any],
          tracker: _EpochCheckpoint) -> float:
     """Train; returns the seconds it took. Ctrl-C becomes :class:`Interrupted`."""
-    from .progress import EpochTimeEstimate, close_open_bars
+    from .progress import EpochTimeEstimate, close_open_bars, tracked_stderr
 
     epochs, batch_size = settings["epochs"], settings["batch_size"]
     callbacks: list[Callback] = [tracker]
@@ -306,7 +306,7 @@ def _fit(model: Any, data: Prepared, args: argparse.Namespace, settings: dict[st
     t_fit = time.perf_counter()
     try:
         # a diverging run overflows before its loss is NaN; fit's own error explains it
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), tracked_stderr():
             model.fit(data.x_train, _targets(data, data.y_train), epochs=epochs,
                       batch_size=batch_size, seed=args.seed, lr_schedule=schedule,
                       validation_data=(data.x_test, _targets(data, data.y_test)),

@@ -8,11 +8,13 @@ too long for the terminal breaks before the validation values instead of being c
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
 import weakref
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from .callbacks import Callback
 
@@ -101,12 +103,55 @@ def write(line: str) -> None:
 def close_open_bars() -> None:
     """Close every bar still running (an error or Ctrl-C left it), ending its line, so
     that what is printed next starts on a line of its own."""
+    bars = [p.bar for p in list(_open_bars) if p.bar is not None]
     for progress in list(_open_bars):
-        if progress.bar is not None:
-            progress.bar.leave = True  # keep what it showed when it stopped
-            progress.bar.close()
-            progress.bar = None
+        progress.bar = None
     _open_bars.clear()
+    # A Ctrl-C can land while a bar is being made or closed, before it is ours to track:
+    # tqdm's own list of live bars has those too.
+    tqdm_module = sys.modules.get("tqdm")
+    bars += list(getattr(getattr(tqdm_module, "tqdm", None), "_instances", []))
+    for bar in dict.fromkeys(bars):
+        bar.leave = True  # keep what it showed when it stopped, and end its line
+        bar.close()
+    if isinstance(sys.stderr, LineTrackingStream) and not sys.stderr.at_line_start:
+        sys.stderr.write("\n")  # a bar drawn but never tracked (Ctrl-C inside tqdm)
+
+
+class LineTrackingStream:
+    """A text stream that remembers whether what was last written ended its line.
+
+    ``\r`` counts as an end too: a bar that cleared itself leaves the cursor at the start
+    of a blank line. Everything else is the wrapped stream's.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.at_line_start = True
+
+    def write(self, text: str) -> int:
+        if text:
+            self.at_line_start = text.endswith(("\n", "\r"))
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def tracked_stderr() -> Iterator[LineTrackingStream]:
+    """Within the block ``sys.stderr`` is a :class:`LineTrackingStream`; an error or
+    Ctrl-C leaving the block closes the bars it left, so that the message that follows
+    starts on a line of its own."""
+    old = sys.stderr
+    sys.stderr = tracked = LineTrackingStream(old)
+    try:
+        yield tracked
+    except BaseException:
+        close_open_bars()
+        raise
+    finally:
+        sys.stderr = old
 
 
 class Progress:
