@@ -222,6 +222,39 @@ def test_sgd_update(dtype, shape):
     assert fast.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1,), (7,), (784, 128), (3, 4, 5)])
+def test_sgd_update_through_blas_and_numpy_agree(dtype, shape):
+    from nnscratch.kernels import _axpy
+
+    rng = np.random.default_rng(8)
+    p0 = rng.standard_normal(shape).astype(dtype)
+    d = rng.standard_normal(shape).astype(dtype)
+    p_blas, p_numpy, cache = p0.copy(), p0.copy(), {}
+    for _ in range(3):                       # the cached call is reused, not rebuilt
+        kernels.sgd_update(p_blas, d, 0.05, np.empty_like(p0), cache)
+        kernels.sgd_update(p_numpy, d, 0.05, np.empty_like(p0))
+    np.testing.assert_allclose(p_blas, p_numpy, **tol(dtype))
+    assert (cache["_axpy"][2] is not None) == (_axpy.backend(dtype) == "blas")
+    strided = p0.copy().T                    # not C-contiguous: NumPy does it
+    kernels.sgd_update(strided, np.ascontiguousarray(d.T), 0.05, np.empty_like(strided), {})
+    np.testing.assert_allclose(strided, (p0 - dtype(0.05) * d).T, **tol(dtype))
+
+
+def test_blas_axpy_is_found_in_numpys_own_blas_and_can_be_switched_off():
+    import subprocess
+    import sys
+
+    from nnscratch.kernels import _axpy
+
+    code = "from nnscratch.kernels import _axpy; print(_axpy.backend())"
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "NNSCRATCH_BLAS_AXPY": "0"})
+    assert off.stdout.strip() == "numpy", off.stderr
+    if sys.platform.startswith("linux"):     # NumPy's wheels link OpenBLAS there
+        assert _axpy.backend(np.float32) == _axpy.backend(np.float64) == "blas"
+
+
 def _train_sgd(dtype, momentum: float) -> list[np.ndarray]:
     from nnscratch import SGD, Dense, ReLU, Sequential, SoftmaxCrossEntropy
 

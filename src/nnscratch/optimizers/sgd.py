@@ -98,7 +98,7 @@ class SGD(Optimizer):
         if mu == 0 and (self.weight_decay == 0
                         or (self.exclude_bias_and_norm and not p.regularize)):
             # plain SGD, the hot path of most training runs: none of the machinery below
-            sgd_update(p.data, grad, self._lr, _buffer(state, "_tmp", grad))
+            sgd_update(p.data, grad, self._lr, _buffer(state, "_tmp", grad), state)
             return
         g = self._decayed(p, grad, state, self.weight_decay)
         if mu != 0:
@@ -121,5 +121,5 @@ class SGD(Optimizer):
                 p.data -= tmp
                 return
             g = buf
-        sgd_update(p.data, g, self._lr, _buffer(state, "_tmp", g))
+        sgd_update(p.data, g, self._lr, _buffer(state, "_tmp", g), state)
 
