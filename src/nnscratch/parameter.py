@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import _mode
+from .kernels._mode import SWITCH
 
 
 class Parameter:
@@ -86,7 +86,7 @@ class Parameter:
         zeros and an add over every weight at every training step. Under the reference
         switch (:mod:`nnscratch.kernels`) the zeros are written here.
         """
-        if _mode.reference:
+        if SWITCH.reference:
             self._grad.fill(0)
             self._cleared = False
         else:

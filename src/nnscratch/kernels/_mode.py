@@ -10,14 +10,24 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: True: kernels run their plain references (read at every call, so a switch takes effect
-#: at the next forward pass).
-reference: bool = os.environ.get("NNSCRATCH_REFERENCE", "0").strip() not in ("", "0")
+
+class Switch:
+    """The switch every kernel reads: ``SWITCH.reference``, one attribute lookup a call."""
+
+    __slots__ = ("reference",)
+
+    def __init__(self, reference: bool) -> None:
+        #: True: kernels run their plain references (read at every call, so a change
+        #: takes effect at the next forward pass).
+        self.reference = reference
+
+
+SWITCH = Switch(os.environ.get("NNSCRATCH_REFERENCE", "0").strip() not in ("", "0"))
 
 
 def is_reference() -> bool:
     """Whether the kernels run their plain references."""
-    return reference
+    return SWITCH.reference
 
 
 def set_reference(on: bool = True) -> bool:
@@ -25,8 +35,7 @@ def set_reference(on: bool = True) -> bool:
 
     Returns the previous setting.
     """
-    global reference
-    previous, reference = reference, bool(on)
+    previous, SWITCH.reference = SWITCH.reference, bool(on)
     return previous
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _mode
+from ._mode import SWITCH
 
 #: (shape, strides, dtype) -> zeros laid out that way; never written (see relu_forward)
 _ZEROS: dict[tuple[object, ...], np.ndarray] = {}
@@ -17,7 +17,7 @@ def relu_forward_reference(x: np.ndarray) -> np.ndarray:
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
     """max(x, 0), elementwise, in ``x``'s memory order."""
-    if _mode.reference:
+    if SWITCH.reference:
         return relu_forward_reference(x)
     # NumPy's maximum against a scalar runs an unvectorised loop; against an array of
     # zeros laid out like x it runs its SIMD loop, several times faster

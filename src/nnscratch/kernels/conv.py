@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import _mode
+from ._mode import SWITCH
 from .grads import matmul_into_grad, matmul_into_grad_reference, sum_into_grad
 from .layout import pad_nchw, to_internal, to_internal_padded, to_public, window, windows_nchw
 
@@ -54,7 +54,7 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair, pads: Pads) -> np.ndarray:
         Row (c, u, v) of column (n, i, j) is ``xp[n, c, i·sh + u, j·sw + v]``; the order
         of the columns is the kernels' own.
     """
-    if _mode.reference:
+    if SWITCH.reference:
         return im2col_reference(x, kernel, stride, pads)
     N, C = x.shape[:2]
     Ho, Wo = _out_hw(x.shape, kernel, stride, pads)
@@ -94,7 +94,7 @@ def bias_matmul_reference(w: np.ndarray, b: np.ndarray | None,
 def bias_matmul(w: np.ndarray, b: np.ndarray | None, cols: np.ndarray) -> np.ndarray:
     """y = w @ cols + b[:, None], of shape (F, M), for w (F, K), b (F,) or None, cols
     (K, M) from :func:`im2col`."""
-    base = None if _mode.reference or b is None else _ones_row_below(cols)
+    base = None if SWITCH.reference or b is None else _ones_row_below(cols)
     if base is None:
         return bias_matmul_reference(w, b, cols)
     wb = np.empty((w.shape[0], w.shape[1] + 1), dtype=w.dtype)  # [w | b]
@@ -115,7 +115,7 @@ def bias_matmul_grads(pw: Parameter, pb: Parameter | None, g: np.ndarray,
                       cols: np.ndarray) -> None:
     """The parameter gradients of y = w @ cols + b[:, None] for g = dL/dy (F, M):
     pw.grad += g @ colsᵀ (reshaped to pw's shape), pb.grad += Σ_m g[:, m]."""
-    base = None if _mode.reference or pb is None else _ones_row_below(cols)
+    base = None if SWITCH.reference or pb is None else _ones_row_below(cols)
     if base is None:
         matmul_into_grad(pw, g, cols.T)
         if pb is not None:
@@ -161,7 +161,7 @@ def col2im(dcols: np.ndarray, x_shape: tuple[int, ...], kernel: Pair, stride: Pa
     -------
     ndarray of shape (N, C, H, W)
     """
-    if _mode.reference:
+    if SWITCH.reference:
         return col2im_reference(dcols, x_shape, kernel, stride, pads)
     N, C, H, W = x_shape
     Ho, Wo = _out_hw(x_shape, kernel, stride, pads)
@@ -192,13 +192,13 @@ def _taps(offset: int, pad: int, stride: int, n_out: int, n_in: int) -> tuple[sl
 def cols_to_images(y: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """(F, N·Ho·Wo) in im2col's column order -> (N, F, Ho, Wo) of ``shape``."""
     N, F, Ho, Wo = shape
-    if _mode.reference:
+    if SWITCH.reference:
         return np.ascontiguousarray(y.reshape(F, N, Ho, Wo).swapaxes(0, 1))
     return to_public(y.reshape(F, Ho, Wo, N))  # a view: no copy
 
 
 def images_to_cols(g: np.ndarray) -> np.ndarray:
     """(N, F, Ho, Wo) -> (F, N·Ho·Wo) in im2col's column order."""
-    if _mode.reference:
+    if SWITCH.reference:
         return g.swapaxes(0, 1).reshape(g.shape[1], -1)
     return to_internal(g).reshape(g.shape[1], -1)  # free when g is such a view

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import _mode
+from ._mode import SWITCH
 
 if TYPE_CHECKING:
     from ..parameter import Parameter
@@ -25,7 +25,7 @@ def matmul_into_grad_reference(p: Parameter, a: np.ndarray, b: np.ndarray) -> No
 
 def matmul_into_grad(p: Parameter, a: np.ndarray, b: np.ndarray) -> None:
     """p.grad += a @ b, with ``a @ b`` of shape (m, n) and ``p`` of m·n entries."""
-    if _mode.reference:
+    if SWITCH.reference:
         return matmul_into_grad_reference(p, a, b)
     grad = p._grad  # the flag read here: grad_for_write() would cost a call per step
     if not p._cleared:  # accumulating (not the training step's case): the plain form
@@ -47,7 +47,7 @@ def sum_into_grad_reference(p: Parameter, g: np.ndarray, axis: int) -> None:
 
 def sum_into_grad(p: Parameter, g: np.ndarray, axis: int) -> None:
     """p.grad += g.sum(axis) (a bias gradient: dL/db = Σ dL/dy over the batch)."""
-    if _mode.reference:
+    if SWITCH.reference:
         return sum_into_grad_reference(p, g, axis)
     if p._cleared:  # the flag of grad_for_write(), read without its call
         p._cleared = False

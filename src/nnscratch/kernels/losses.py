@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _mode
+from ._mode import SWITCH
 from .activations import log_softmax, softmax
 
 _ARANGE: dict[int, np.ndarray] = {}
@@ -37,7 +37,7 @@ def softmax_cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarr
     y : ndarray of shape (N,) or (N, K)
         Integer labels in [0, K), or target rows (one-hot or probabilities).
     """
-    if _mode.reference or y.ndim != 1:
+    if SWITCH.reference or y.ndim != 1:
         return softmax_cross_entropy_reference(z, y)
     # integer labels: no one-hot matrix, and one set of exponentials gives both the loss
     # and the softmax
@@ -69,7 +69,7 @@ def softmax_cross_entropy_backward(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     y : ndarray of shape (N,) or (N, K)
         The same targets.
     """
-    if _mode.reference or y.ndim != 1:
+    if SWITCH.reference or y.ndim != 1:
         return softmax_cross_entropy_backward_reference(p, y)
     n = p.shape[0]
     grad = p * (1.0 / n)  # subtract 1/N at each label instead of building a one-hot

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _axpy, _mode
+from ._axpy import bind
+from ._mode import SWITCH
 
 
 def sgd_update_reference(param: np.ndarray, d: np.ndarray, lr: float,
@@ -39,13 +40,13 @@ def sgd_update(param: np.ndarray, d: np.ndarray, lr: float,
         Where the BLAS call for this (d, param) pair is kept between steps (an
         optimizer's per-parameter state); without it BLAS is not used.
     """
-    if _mode.reference or scratch is None:
+    if SWITCH.reference or scratch is None:
         return sgd_update_reference(param, d, lr)
     if cache is not None:
         # the BLAS call for this (d, param) pair, kept while both stay the same objects
         kept = cache.get("_axpy")
         if kept is None or kept[0] is not d or kept[1] is not param:
-            kept = cache["_axpy"] = (d, param, _axpy.bind(d, param))
+            kept = cache["_axpy"] = (d, param, bind(d, param))
         if kept[2] is not None:
             fn, n, px, py = kept[2]
             fn(n, -lr, px, 1, py, 1)  # param ← −lr·d + param

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _mode
+from ._mode import SWITCH
 from .layout import pad_nchw, to_internal, to_internal_padded, to_public, window, windows_nchw
 
 Pair = tuple[int, int]
@@ -54,7 +54,7 @@ def maxpool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
     arg : ndarray
         For :func:`maxpool2d_backward` only: each window's first maximum.
     """
-    if _mode.reference:
+    if SWITCH.reference:
         return maxpool2d_forward_reference(x, kernel, stride, padding)
     out_hw = _out_hw(x.shape, kernel, stride, padding)
     xp = to_internal_padded(x, _pads(padding), -np.inf)  # (C, Hp, Wp, N)
@@ -94,7 +94,7 @@ def maxpool2d_backward(grad_out: np.ndarray, arg: np.ndarray, x_shape: tuple[int
                        kernel: Pair, stride: Pair, padding: Pair) -> np.ndarray:
     """dL/dx of shape ``x_shape`` (N, C, H, W): each window's dL/dy goes to its first
     maximum (``arg`` from :func:`maxpool2d_forward`); overlapping windows add up."""
-    if _mode.reference:
+    if SWITCH.reference:
         return maxpool2d_backward_reference(grad_out, arg, x_shape, kernel, stride, padding)
     G, dxp = _grad_internal(grad_out, x_shape, kernel, stride, padding)
     (kh, kw), out_hw = kernel, (arg.shape[1], arg.shape[2])
@@ -142,7 +142,7 @@ def avgpool2d_forward(x: np.ndarray, kernel: Pair, stride: Pair,
                       padding: Pair) -> np.ndarray:
     """y of shape (N, C, Ho, Wo): the mean of each kH×kW window of x (N, C, H, W) padded
     with zeros, always divided by kH·kW."""
-    if _mode.reference:
+    if SWITCH.reference:
         return avgpool2d_forward_reference(x, kernel, stride, padding)
     out_hw = _out_hw(x.shape, kernel, stride, padding)
     xp = to_internal_padded(x, _pads(padding))  # (C, Hp, Wp, N)
@@ -171,7 +171,7 @@ def avgpool2d_backward(grad_out: np.ndarray, x_shape: tuple[int, ...], kernel: P
                        stride: Pair, padding: Pair) -> np.ndarray:
     """dL/dx of shape ``x_shape``: each dL/dy[n, c, i, j] / (kH·kW) spread over its
     window, summed where windows overlap."""
-    if _mode.reference:
+    if SWITCH.reference:
         return avgpool2d_backward_reference(grad_out, x_shape, kernel, stride, padding)
     G = to_internal(grad_out)  # (C, Ho, Wo, N)
     N, C, H, W = x_shape
@@ -186,7 +186,7 @@ def avgpool2d_backward(grad_out: np.ndarray, x_shape: tuple[int, ...], kernel: P
 def global_avgpool2d_backward(grad_out: np.ndarray, x_shape: tuple[int, ...]) -> np.ndarray:
     """dL/dx[n, c, i, j] = dL/dy[n, c] / (H·W), of shape ``x_shape`` (N, C, H, W)."""
     N, C, H, W = x_shape
-    if _mode.reference:
+    if SWITCH.reference:
         return np.broadcast_to((grad_out / (H * W))[:, :, None, None], x_shape).copy()
     dx = np.empty((C, H, W, N), dtype=grad_out.dtype)  # the layout the conv kernels read
     dx[...] = (grad_out.T * (1.0 / (H * W)))[:, None, None, :]
