@@ -26,11 +26,8 @@ class AdaGrad(Optimizer):
         Learning-rate decay κ as in ``torch.optim.Adagrad``.
     weight_decay : float >= 0, default 0
         L2 penalty λ added to the gradient, for every parameter.
-    exclude_bias_and_norm : bool, default False
-        Leave biases and normalisation parameters (``p.regularize`` false) out of
-        ``weight_decay``.
-    clipnorm, clipvalue : float or None
-        Gradient clipping (see :class:`Optimizer`).
+    exclude_bias_and_norm, clipnorm, clipvalue
+        As for every optimizer (see :class:`Optimizer`); default False, None, None.
 
     Notes
     -----

@@ -29,11 +29,8 @@ class Adam(Optimizer):
     weight_decay : float >= 0, default 0
         L2 penalty λ added to the gradient, for every parameter. For decoupled weight
         decay use :class:`AdamW`.
-    exclude_bias_and_norm : bool, default False
-        Leave biases and normalisation parameters (``p.regularize`` false) out of
-        ``weight_decay``.
-    clipnorm, clipvalue : float or None
-        Gradient clipping (see :class:`Optimizer`).
+    exclude_bias_and_norm, clipnorm, clipvalue
+        As for every optimizer (see :class:`Optimizer`); default False, None, None.
 
     Notes
     -----

@@ -49,6 +49,9 @@ class Optimizer(Declared):
     clipvalue : float or None
         Clamp each gradient entry to ``[-clipvalue, clipvalue]`` before each step (applied
         before ``clipnorm`` when both are given).
+    exclude_bias_and_norm : bool, default False
+        In the optimizers that take ``weight_decay``: leave biases and normalisation
+        parameters (``p.regularize`` false) out of it.
 
     Attributes
     ----------

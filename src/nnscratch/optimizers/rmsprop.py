@@ -30,11 +30,8 @@ class RMSProp(Optimizer):
         Divide by an estimate of the gradient's standard deviation instead of its RMS.
     weight_decay : float >= 0, default 0
         L2 penalty λ added to the gradient, for every parameter.
-    exclude_bias_and_norm : bool, default False
-        Leave biases and normalisation parameters (``p.regularize`` false) out of
-        ``weight_decay``.
-    clipnorm, clipvalue : float or None
-        Gradient clipping (see :class:`Optimizer`).
+    exclude_bias_and_norm, clipnorm, clipvalue
+        As for every optimizer (see :class:`Optimizer`); default False, None, None.
 
     Notes
     -----

@@ -30,11 +30,8 @@ class SGD(Optimizer):
         L2 penalty λ added to the gradient, for every parameter (see the module notes).
     dampening : float in [0, 1], default 0
         Dampening τ of the momentum's gradient term.
-    exclude_bias_and_norm : bool, default False
-        Leave biases and normalisation parameters (``p.regularize`` false) out of
-        ``weight_decay``.
-    clipnorm, clipvalue : float or None
-        Gradient clipping (see :class:`Optimizer`).
+    exclude_bias_and_norm, clipnorm, clipvalue
+        As for every optimizer (see :class:`Optimizer`); default False, None, None.
 
     Notes
     -----
