@@ -79,9 +79,11 @@ from .losses import (
 )
 from .metrics import TopKAccuracy, accuracy, confusion_matrix, top_k_accuracy
 from .model import Sequential
+from .onnx_export import to_onnx
 from .optimizers import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .parameter import Parameter
 from .regularizers import L1, L1L2, L2
+from .torch_bridge import from_torch, to_torch
 
 __version__ = "0.1.0"
 
@@ -140,6 +142,7 @@ __all__ = [
     "datasets",
     "default_dtype",
     "flatten",
+    "from_torch",
     "get_activation",
     "get_default_dtype",
     "gradcheck",
@@ -167,6 +170,8 @@ __all__ = [
     "set_default_dtype",
     "standardize",
     "to_nchw",
+    "to_onnx",
+    "to_torch",
     "top_k_accuracy",
     "train_test_split",
 ]

@@ -1,4 +1,4 @@
-"""The command line: ``nnscratch train | evaluate | predict``.
+"""The command line: ``nnscratch train | evaluate | predict | export``.
 
 ``nnscratch train`` trains the default model on the embedded digits set, shows a progress
 bar, prints train/test accuracy and saves the model and its cost curve. See
@@ -108,13 +108,14 @@ checkpoint of the last finished epoch, which --resume continues."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``nnscratch`` argument parser and its three subcommands."""
+    """The ``nnscratch`` argument parser and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="nnscratch",
         description="Neural networks from scratch on NumPy: train, evaluate and use models.",
         epilog="Examples:\n  nnscratch train\n  nnscratch train --hidden 256,128 --epochs 60"
                "\n  nnscratch evaluate runs/digits/model.npz\n"
-               "  nnscratch predict runs/digits/model.npz images.npy",
+               "  nnscratch predict runs/digits/model.npz images.npy\n"
+               "  nnscratch export runs/digits/model.npz model.onnx",
         formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"nnscratch {__version__}")
@@ -140,7 +141,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None,
                    help="also save the predictions to this .npy file (default: print only)")
     p.add_argument("--proba", action="store_true", help="print probabilities, not classes")
+    _add_export(sub)
     return parser
+
+
+def _shape(text: str) -> list[int]:
+    try:
+        dims = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        dims = []
+    if not dims or any(d < 1 for d in dims):
+        raise argparse.ArgumentTypeError(f"expected positive sizes like 28,28, got {text!r}")
+    return dims
+
+
+def _add_export(sub: Any) -> None:
+    x = sub.add_parser("export", help="write a saved model as ONNX (needs the onnx package)",
+                       formatter_class=_Formatter,
+                       description="Write a saved model as an ONNX file for onnxruntime and "
+                                   "other runtimes: float32, a dynamic batch axis, input "
+                                   "'input', the classes and preprocessing in its metadata.")
+    x.add_argument("model", help="a model file written by 'nnscratch train' or model.save()")
+    x.add_argument("output", help="the .onnx file to write")
+    x.add_argument("--opset", type=int, default=None,
+                   help="ONNX opset, 13 or newer (default: 17, the tested one)")
+    x.add_argument("--logits", action="store_true",
+                   help="output the logits instead of the probabilities")
+    x.add_argument("--bake-preprocessing", action="store_true",
+                   help="put the recorded scaling and reshape into the graph, so that it "
+                        "takes raw inputs")
+    x.add_argument("--raw-shape", type=_shape, default=None, metavar="D,D,...",
+                   help="with --bake-preprocessing: one raw sample's shape, e.g. 28,28 "
+                        "(default: the model's input shape)")
+    x.add_argument("--uint8", action="store_true",
+                   help="with --bake-preprocessing: the raw inputs are uint8 (pixels)")
 
 
 def _add_train(sub: Any) -> None:
@@ -462,6 +496,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``nnscratch export``: the saved model as an ONNX file."""
+    from .onnx_export import to_onnx
+
+    model = _load(args.model)
+    to_onnx(model, args.output, args.opset, output="logits" if args.logits else
+            "probabilities", bake_preprocessing=args.bake_preprocessing,
+            raw_shape=args.raw_shape, raw_dtype="uint8" if args.uint8 else "float32")
+    print(f"saved {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, 1 on an error, 130 on Ctrl-C)."""
     parser = build_parser()
@@ -469,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
+    handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+               "export": cmd_export}
     try:
         return handler[args.command](args)
     except Interrupted as err:
