@@ -29,19 +29,22 @@ from nnscratch.layers import (
     Layer,
     LeakyReLU,
     MaxPool2D,
+    ReLU,
     Reshape,
     Sigmoid,
     Softmax,
 )
 
 
-def _activation(rng: np.random.Generator, image: bool) -> Layer:
-    cls = sorted(set(ACTIVATIONS.values()), key=lambda c: c.__name__)[
-        int(rng.integers(len(set(ACTIVATIONS.values()))))]
+def _activation(rng: np.random.Generator, shape: tuple[int, ...]) -> Layer:
+    """A random activation for per-sample inputs of ``shape``."""
+    kinds = sorted(set(ACTIVATIONS.values()), key=lambda c: c.__name__)
+    cls = kinds[int(rng.integers(len(kinds)))]
     if cls is LeakyReLU:
         return LeakyReLU(float(rng.choice([0.01, 0.2, 1.5])))
-    if cls is Softmax:
-        return Softmax(axis=int(rng.choice([1, -1])) if image else -1)
+    if cls is Softmax:  # over an axis longer than 1 (else a constant)
+        axes = [a for a in (1, -1) if shape[a - 1 if a > 0 else a] > 1]
+        return Softmax(axis=int(rng.choice(axes))) if axes else ReLU()
     return cls()
 
 
@@ -74,7 +77,7 @@ def _conv_block(rng: np.random.Generator, c: int, h: int, w: int, dtype: Any
     _, h, w = conv.output_shape((c, h, w))  # type: ignore[misc]
     if rng.random() < 0.5:
         layers.append(BatchNorm2D(f, affine=bool(rng.random() < 0.8), dtype=dtype))
-    layers.append(_activation(rng, image=True))
+    layers.append(_activation(rng, (f, h, w)))
     if rng.random() < 0.7 and min(h, w) >= 2:
         kernel = (int(rng.integers(1, min(3, h) + 1)), int(rng.integers(1, min(3, w) + 1)))
         pad = (int(rng.integers(0, kernel[0] // 2 + 1)), int(rng.integers(0, kernel[1] // 2 + 1)))
@@ -120,12 +123,13 @@ def _dense_head(rng: np.random.Generator, d: int, dtype: Any) -> list[Layer]:
             layers.append(BatchNorm1D(d, dtype=dtype))
         elif rng.random() < 0.3 and d % 2 == 0:  # BatchNorm1D on (N, C, L)
             layers += [Reshape((2, -1)), BatchNorm1D(2, dtype=dtype), Flatten()]
-        layers.append(_activation(rng, image=False))
+        layers.append(_activation(rng, (d,)))
         if rng.random() < 0.3:
             layers.append(Dropout(0.5))
-    layers.append(Dense(d, int(rng.integers(1, 6)), rng=rng, dtype=dtype))
+    out = int(rng.integers(1, 6))
+    layers.append(Dense(d, out, rng=rng, dtype=dtype))
     if rng.random() < 0.3:
-        layers.append(Softmax() if rng.random() < 0.5 else Sigmoid())
+        layers.append(Softmax() if out > 1 and rng.random() < 0.5 else Sigmoid())
     return layers
 
 

@@ -209,8 +209,9 @@ def _not_one(value: Any) -> bool:
 
 
 def _from_linear(torch: Any, m: Any) -> Layer:
+    # zeros and a fixed rng: no random draws, none taken from the library's generator
     layer = Dense(m.in_features, m.out_features, bias=m.bias is not None, init="zeros",
-                  dtype=_np_dtype(torch, m))
+                  rng=0, dtype=_np_dtype(torch, m))
     layer.W.data[...] = _numpy(m.weight).T  # (in, out)
     if layer.b is not None:
         layer.b.data[...] = _numpy(m.bias)
@@ -227,7 +228,7 @@ def _from_conv2d(torch: Any, m: Any) -> Layer:
         raise _Refuse(f"padding_mode={m.padding_mode!r}: nnscratch's Conv2D pads with "
                       "zeros")
     layer = Conv2D(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride,
-                   padding=m.padding, bias=m.bias is not None, init="zeros",
+                   padding=m.padding, bias=m.bias is not None, init="zeros", rng=0,
                    dtype=_np_dtype(torch, m))
     layer.W.data[...] = _numpy(m.weight)
     if layer.b is not None:
