@@ -228,7 +228,7 @@ def test_from_torch_accepts_what_is_equivalent(torch) -> None:
 
 
 def test_bridge_errors(torch) -> None:
-    with pytest.raises(ValueError, match="expected a torch.nn.Sequential, got Linear"):
+    with pytest.raises(ValueError, match=r"expected a torch\.nn\.Sequential, got Linear"):
         nn.from_torch(torch.nn.Linear(2, 2))
 
     class Doubler(Layer):
