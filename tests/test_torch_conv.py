@@ -14,6 +14,7 @@ from nnscratch import (
     GlobalAvgPool2D,
     MaxPool2D,
     ReLU,
+    to_torch,
 )
 
 pytestmark = pytest.mark.torch
@@ -148,7 +149,6 @@ def test_small_cnn_matches_torch(torch1, dtype: type) -> None:  # type: ignore[n
     """The Fashion-MNIST CNN shape in miniature: the layers hand each other batch-innermost
     views, and torch sees only plain NCHW tensors."""
     torch = torch1
-    F = torch.nn.functional
     rng = np.random.default_rng(0)
     layers = [Conv2D(1, 4, 3, padding=1, bias_init="he_uniform", rng=1, dtype=dtype), ReLU(),
               MaxPool2D(2), Conv2D(4, 6, 3, padding=1, bias_init="he_uniform", rng=2, dtype=dtype),
@@ -162,16 +162,16 @@ def test_small_cnn_matches_torch(torch1, dtype: type) -> None:  # type: ignore[n
     for layer in reversed(layers):
         grad = layer.backward(grad)
 
-    params = [torch.tensor(p.data, requires_grad=True)
-              for layer in layers for p in layer.parameters()]
-    w1, b1, w2, b2, wd, bd = params
+    net = to_torch(layers)  # Conv2d, ReLU, MaxPool2d, ..., Flatten, Linear
+    assert [type(m).__name__ for m in net] == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU",
+                                               "MaxPool2d", "Flatten", "Linear"]
     xt = torch.tensor(x, requires_grad=True)
-    h = F.max_pool2d(F.relu(F.conv2d(xt, w1, b1, padding=1)), 2)
-    h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2, padding=1)), 2)
-    yt = torch.flatten(h, 1) @ wd + bd  # Dense holds W as (in, out)
+    yt = net(xt)
     yt.backward(torch.tensor(g))
+    theirs = [p.grad for p in net.parameters()]
+    theirs[-2] = theirs[-2].T  # Linear holds weight as (out, in), Dense W as (in, out)
 
     ours = [p.grad for layer in layers for p in layer.parameters()]
     errors = [rel_error(out, yt), rel_error(grad, xt.grad)]
-    errors += [rel_error(a, t.grad) for a, t in zip(ours, params, strict=True)]
+    errors += [rel_error(a, t) for a, t in zip(ours, theirs, strict=True)]
     assert max(errors) < TOL[dtype], errors

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from activation_cases import ACTIVATION_CASES
-from nnscratch import Sequential
+from nnscratch import Sequential, to_torch
 from nnscratch.layers import Dense, Layer
 from nnscratch.losses import (
     MSE,
@@ -198,30 +198,28 @@ TRAIN_TOL = 1e-6
 
 def build_pair(torch: Any, sizes: list[int], activations: list[str], dtype: type, seed: int = 0
                ) -> tuple[list[Layer], Any, list[tuple[Dense, Any]]]:
-    """Our layers, the equal ``torch.nn.Sequential`` and the (Dense, nn.Linear) pairs.
+    """Our layers, the equal ``torch.nn.Sequential`` (:func:`nnscratch.to_torch`) and the
+    (Dense, nn.Linear) pairs.
 
     ``activations[i]`` follows the i-th Dense ("none" for a linear output).
     """
     gen = np.random.default_rng(seed + 1000)
     ours: list[Layer] = []
-    ref: list[Any] = []
-    pairs: list[tuple[Dense, Any]] = []
-    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    references: dict[int, Any] = {}  # position -> the torch module the cases name
     for i, (d_in, d_out) in enumerate(itertools.pairwise(sizes)):
         dense = Dense(d_in, d_out, rng=seed + i, dtype=dtype)
         dense.b.data[:] = gen.normal(scale=0.3, size=d_out)  # non-zero biases
-        linear = torch.nn.Linear(d_in, d_out, dtype=tdtype)
-        with torch.no_grad():
-            linear.weight.copy_(_tensor(torch, dense.W.data.T))  # (out, in)
-            linear.bias.copy_(_tensor(torch, dense.b.data))
         ours.append(dense)
-        ref.append(linear)
-        pairs.append((dense, linear))
         if activations[i] != "none":
             make, reference = ACTIVATION_CASES[activations[i]]
+            references[len(ours)] = reference(torch)
             ours.append(make())
-            ref.append(reference(torch))
-    return ours, torch.nn.Sequential(*ref), pairs
+    net = to_torch(ours)
+    for j, module in references.items():
+        assert repr(net[j]) == repr(module), (ours[j], net[j])
+    pairs = [(layer, module) for layer, module in zip(ours, net, strict=True)
+             if isinstance(layer, Dense)]
+    return ours, net, pairs
 
 
 def weight_errors(pairs: list[tuple[Dense, Any]]) -> dict[str, float]:

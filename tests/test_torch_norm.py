@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from nnscratch import to_torch
 from nnscratch.layers.norm import BatchNorm1D, BatchNorm2D
 
 pytestmark = pytest.mark.torch
@@ -45,15 +46,12 @@ def test_matches_torch(torch, shape, kw):
     ours_cls, ref_cls = ((BatchNorm2D, torch.nn.BatchNorm2d) if len(shape) == 4
                          else (BatchNorm1D, torch.nn.BatchNorm1d))
     ours = ours_cls(c, dtype=np.float64, **kw)
-    ref = ref_cls(c, **kw).double()
     gen = np.random.default_rng(sum(shape))
     if kw.get("affine", True):
-        gamma, beta = gen.normal(1.0, 0.5, c), gen.normal(0.0, 0.5, c)
-        ours.gamma.data[:] = gamma
-        ours.beta.data[:] = beta
-        with torch.no_grad():
-            ref.weight.copy_(torch.from_numpy(gamma))
-            ref.bias.copy_(torch.from_numpy(beta))
+        ours.gamma.data[:] = gen.normal(1.0, 0.5, c)
+        ours.beta.data[:] = gen.normal(0.0, 0.5, c)
+    (ref,) = to_torch([ours])  # the same momentum, eps, affine, gamma and beta
+    assert type(ref) is ref_cls and ref.running_mean.dtype == torch.float64
     worst = 0.0
     for step in range(6):
         training = step < 4  # four training steps, then two in evaluation mode

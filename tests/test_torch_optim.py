@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from nnscratch import to_torch
 from nnscratch.layers import Dense, Tanh
 from nnscratch.losses import MSE
 from nnscratch.optimizers import Optimizer
@@ -38,13 +39,8 @@ class Pair:
         for layer in (self.layers[0], self.layers[2]):
             assert layer.b is not None
             layer.b.data[:] = gen.normal(scale=0.5, size=layer.b.shape)  # non-zero biases
-        self.net = torch.nn.Sequential(
-            torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3)
-        ).double()
-        with torch.no_grad():
-            for ours, ref in self.linear_pairs():
-                ref.weight.copy_(torch.from_numpy(ours.W.data.T.copy()))  # (out, in)
-                ref.bias.copy_(torch.from_numpy(ours.b.data.copy()))
+        # Linear(5, 7), Tanh(), Linear(7, 3) in float64, weight = W.T: (out, in)
+        self.net = to_torch(self.layers)
         self.loss = MSE()
         self.data = np.random.default_rng(seed + 3)
 
