@@ -191,3 +191,15 @@ def test_input_shape_is_needed_when_the_first_layer_cannot_tell() -> None:
                      model.predict(x)) < TOL
     with pytest.raises(ValueError, match=r"layer 1 \(Dense\(12→2\)\) cannot take"):
         build_onnx(model, input_shape=(5, 4))
+
+
+def test_image_sizes_left_open_by_a_convolution() -> None:
+    """A network of convolutions takes images of any size: H and W stay dynamic."""
+    model = nn.Sequential(nn.Conv2D(2, 3, 3, stride=2, rng=0), nn.ReLU(), nn.MaxPool2D(2))
+    sess = session(build_onnx(model))
+    assert sess.get_inputs()[0].shape == ["N", 2, "H", "W"]
+    assert sess.get_outputs()[0].shape == ["N", 3, None, None]
+    rng = np.random.default_rng(0)
+    for size in [(9, 11), (16, 6)]:
+        x = rng.standard_normal((2, 2, *size)).astype(np.float32)
+        assert rel_error(run(sess, x), model.predict(x)) < TOL

@@ -253,13 +253,11 @@ def _input_shape(model: Any, given: Any, preprocess: dict[str, Any]) -> Shape:
                      "pass input_shape=(...) (one sample's shape, without the batch axis)")
 
 
-def _dims(prefix: str, shape: Shape) -> list[Any]:
-    """ONNX dims: the dynamic batch ``N``, then sizes, or names for sizes left open."""
-    names = {1: ["H"], 2: ["H", "W"]}.get(sum(d is None for d in shape), [])
-    out: list[Any] = [prefix]
-    for d in shape:
-        out.append(names.pop(0) if d is None and names else d)
-    return out
+def _dims(shape: Shape, named: bool) -> list[Any]:
+    """ONNX dims: the dynamic batch ``N``, then the sizes; sizes left open are named
+    ``H`` and ``W`` (an input's) or left without a name (an output's, which differ)."""
+    names = {1: ["H"], 2: ["H", "W"]}.get(sum(d is None for d in shape), []) if named else []
+    return ["N", *(names.pop(0) if d is None and names else d for d in shape)]
 
 
 def _metadata(model: Any, extra: dict[str, Any] | None) -> dict[str, Any]:
@@ -363,9 +361,9 @@ def build_onnx(model: Any, opset: int | None = None, *, output: str = "probabili
 
     graph = helper.make_graph(
         g.nodes, "nnscratch",
-        [helper.make_tensor_value_info("input", in_type, _dims("N", in_shape))],
+        [helper.make_tensor_value_info("input", in_type, _dims(in_shape, named=True))],
         [helper.make_tensor_value_info(out_name, onnx.TensorProto.FLOAT,
-                                       _dims("N", out_shape))],
+                                       _dims(out_shape, named=False))],
         initializer=g.initializers)
     from . import __version__
 
