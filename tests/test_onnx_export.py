@@ -25,7 +25,7 @@ from nnscratch.recipes import apply_preprocess
 onnx = pytest.importorskip("onnx", reason="ONNX export tests need the onnx package")
 ort = pytest.importorskip("onnxruntime", reason="ONNX export tests need onnxruntime")
 
-SEEDS = range(60)
+SEEDS = range(100)
 TOL = 1e-5
 WORST: dict[str, float] = {}
 
