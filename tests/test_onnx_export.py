@@ -203,3 +203,16 @@ def test_image_sizes_left_open_by_a_convolution() -> None:
     for size in [(9, 11), (16, 6)]:
         x = rng.standard_normal((2, 2, *size)).astype(np.float32)
         assert rel_error(run(sess, x), model.predict(x)) < TOL
+
+
+@pytest.mark.parametrize("pool", [nn.AvgPool2D, nn.MaxPool2D])
+def test_padded_pooling_counts_as_nnscratch_does(pool: type) -> None:
+    """AvgPool2D divides by kH·kW at the border too (count_include_pad=1); MaxPool2D's
+    padding never wins. Every kernel, stride and padding up to 3 on odd image sizes."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((3, 2, 7, 8)) - 2).astype(np.float32)  # mostly negative
+    for kh, kw, s, ph, pw in np.ndindex(3, 3, 3, 2, 2):
+        kernel, padding = (kh + 1, kw + 1), (min(ph, (kh + 1) // 2), min(pw, (kw + 1) // 2))
+        model = nn.Sequential(pool(kernel, s + 1, padding))
+        assert rel_error(run(session(build_onnx(model, input_shape=(2, 7, 8))), x),
+                         model.predict(x)) < TOL, model
