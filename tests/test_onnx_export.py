@@ -216,3 +216,9 @@ def test_padded_pooling_counts_as_nnscratch_does(pool: type) -> None:
         model = nn.Sequential(pool(kernel, s + 1, padding))
         assert rel_error(run(session(build_onnx(model, input_shape=(2, 7, 8))), x),
                          model.predict(x)) < TOL, model
+
+
+def test_logits_of_a_lone_softmax_are_its_input() -> None:
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    sess = session(build_onnx(nn.Sequential(nn.Softmax()), output="logits", input_shape=(4,)))
+    np.testing.assert_array_equal(run(sess, x), x)

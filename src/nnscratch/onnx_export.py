@@ -358,6 +358,8 @@ def build_onnx(model: Any, opset: int | None = None, *, output: str = "probabili
     if activation is not None:  # the loss's activation: softmax or sigmoid of the logits
         g.node("Softmax" if activation == "softmax" else "Sigmoid", [x], out_name,
                **({"axis": -1} if activation == "softmax" else {}))
+    elif x != out_name:  # no layer left: the logits of Sequential(Softmax()) are its input
+        g.node("Identity", [x], out_name)
 
     graph = helper.make_graph(
         g.nodes, "nnscratch",
