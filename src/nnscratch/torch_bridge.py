@@ -329,8 +329,8 @@ def _global_pool(m: Any, following: Any, torch: Any) -> tuple[list[Layer], bool]
     if tuple(size) != (1, 1):
         raise _Refuse(f"output_size={m.output_size}: nnscratch has global average pooling "
                       "only (output_size=1)")
-    if following is not None and _kind(torch, following) == "Flatten":
-        _from_flatten(torch, following)  # refuses a Flatten with other dims
+    if (following is not None and _kind(torch, following) == "Flatten"
+            and (following.start_dim, following.end_dim) == (1, -1)):
         return [GlobalAvgPool2D()], True
     return [GlobalAvgPool2D(), Reshape((-1, 1, 1))], False
 
@@ -362,8 +362,9 @@ def from_torch(module: Any) -> Any:
         Refused are dilation, groups and a padding_mode other than zeros (Conv2d),
         ceil_mode, return_indices and dilation (MaxPool2d), ceil_mode, divisor_override
         and count_include_pad=False with padding (AvgPool2d), track_running_stats=False
-        (BatchNorm), Softmax without dim, Flatten of other dims, and dtypes other than
-        float32 and float64.
+        (BatchNorm), Softmax without dim, Flatten of other dims, AdaptiveAvgPool2d to
+        other sizes than 1×1, Unflatten of other than (N, D) activations, dtypes other
+        than float32 and float64, and every other module.
 
     Examples
     --------
