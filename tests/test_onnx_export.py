@@ -222,3 +222,17 @@ def test_logits_of_a_lone_softmax_are_its_input() -> None:
     x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
     sess = session(build_onnx(nn.Sequential(nn.Softmax()), output="logits", input_shape=(4,)))
     np.testing.assert_array_equal(run(sess, x), x)
+
+
+def test_the_cli_cnn_served_raw_images() -> None:
+    """``nnscratch train --model cnn``'s network and preprocessing: 28×28 uint8 images in,
+    ten probabilities out."""
+    from nnscratch.recipes import small_cnn
+
+    model = nn.Sequential(small_cnn(seed=0)).use(nn.SoftmaxCrossEntropy())
+    preprocess = {"scale": 1 / 255, "input_shape": [1, 28, 28]}
+    sess = session(build_onnx(model, metadata={"preprocess": preprocess},
+                              bake_preprocessing=True, raw_shape=(28, 28), raw_dtype="uint8"))
+    raw = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    expected = model.predict_proba(apply_preprocess(raw, preprocess))
+    assert rel_error(run(sess, raw), expected) < TOL
