@@ -131,3 +131,26 @@ def test_one_process_is_unchanged():
     assert (nn.distributed.rank(), nn.distributed.size(), nn.distributed.is_main()) \
         == (0, 1, True)
     assert nn.distributed.world() is None
+
+
+def test_the_cli_under_mpiexec_trains_like_one_process(tmp_path, capsys):
+    from nnscratch import cli
+
+    args = ["train", "--epochs", "2", "--json", "--quiet"]
+    proc = launch(2, "-m", "nnscratch", *args, "--out", str(tmp_path / "mpi"))
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1, proc.stdout  # rank 0 alone reports
+    assert (tmp_path / "mpi" / "model.npz").exists()
+    assert cli.main([*args, "--out", str(tmp_path / "one")]) == 0
+    alone = json.loads(capsys.readouterr().out.splitlines()[-1])
+    together = json.loads(lines[0])
+    for key in ("train_accuracy", "test_accuracy", "test_loss"):  # float32: rounding
+        assert together[key] == pytest.approx(alone[key], rel=1e-4), key
+
+
+def test_a_cli_error_under_mpiexec_is_reported_once_and_ends_the_job(tmp_path):
+    proc = launch(2, "-m", "nnscratch", "train", "--dataset", "mnist", "--data-dir",
+                  str(tmp_path / "missing"), "--out", str(tmp_path), timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.count("nnscratch train: error:") == 1, proc.stderr

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, distributed
 from .callbacks import Callback
 from .recipes import (
     DATASETS,
@@ -262,6 +262,7 @@ class _EpochCheckpoint(Callback):
     """Follows the epochs and, given a path, saves a training checkpoint after each."""
 
     runs_last = True  # after the schedule has updated its state
+    main_rank_only = True  # under mpiexec, rank 0 writes the checkpoint
 
     def __init__(self, path: Path | None, metadata: dict[str, Any]) -> None:
         self.path = path
@@ -365,6 +366,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"note: {data.note}", file=sys.stderr)
     settings = resolve_settings(args, data)
     model = _build(args, data, settings)
+    args.quiet = args.quiet or not distributed.is_main()  # under mpiexec rank 0 reports
     if not args.quiet:
         print(model.summary(data.preprocess["input_shape"]), file=sys.stderr)
         print(_describe(settings), file=sys.stderr)
@@ -376,7 +378,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         train = model.evaluate(data.x_train, _targets(data, data.y_train))
         test = model.evaluate(data.x_test, _targets(data, data.y_test))
-
+    if not distributed.is_main():  # under mpiexec rank 0 saves and reports
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / "model.npz"
     model.save(model_path, metadata=metadata)
@@ -428,6 +431,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if shape:  # e.g. a CNN takes (N, 1, 28, 28) where the dataset gives flat rows
         data.x_test = data.x_test.reshape(len(data.x_test), *shape)
     result = model.evaluate(data.x_test, _targets(data, data.y_test))
+    if not distributed.is_main():  # under mpiexec rank 0 reports
+        return 0
     if args.json:
         print(json.dumps({"dataset": name, **result}))
     else:
@@ -451,6 +456,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise CLIError(f"{args.input}: {one_line(err)}") from None
     result = model.predict_proba(x) if args.proba else model.predict_classes(x)
+    if not distributed.is_main():  # under mpiexec rank 0 writes and prints
+        return 0
     if args.output:
         np.save(args.output, result)
     if args.proba:
@@ -469,6 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if distributed.launched_by_mpi():  # mpiexec -n 4 nnscratch train: data-parallel
+        try:
+            distributed.init()
+        except ImportError as err:
+            return _report(args.command, f"error: {one_line(err)}", EXIT_ERROR)
     handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
     try:
         return handler[args.command](args)
@@ -484,7 +496,12 @@ def _report(command: str, message: str, status: int) -> int:
     from .progress import close_open_bars
 
     close_open_bars()
+    world = distributed.world()
+    if world is not None and world.rank != 0:  # under mpiexec: rank 0 reports if it can,
+        time.sleep(1.0)  # ending the job before this rank repeats the same message
     print(f"nnscratch {command}: {message}", file=sys.stderr, flush=True)
+    if world is not None:  # end every rank: none may wait in a collective for this one
+        world.abort(status)
     return status
 
 
