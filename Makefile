@@ -8,8 +8,8 @@ demo:  ## install with the extras and train the default model on the embedded di
 	$(PIP) -e '.[all]'
 	$(PYTHON) -m nnscratch train
 
-test:  ## install with test and reference extras (torch==2.13.0), then every test tier + lint
-	$(PIP) -e '.[dev,reference]'
+test:  ## install with test, reference (torch==2.13.0) and MPI extras, then every test tier + lint
+	$(PIP) -e '.[dev,reference,mpi]' mpi4py mpich
 	$(PYTHON) -m pytest -m 'slow or not slow'
 	$(MAKE) test-reference
 	$(PYTHON) -m ruff check src tests examples benchmarks

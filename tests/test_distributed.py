@@ -126,13 +126,6 @@ def test_an_error_on_one_rank_ends_the_job_with_its_message(tmp_path):
     assert "rank 1 of 2" in proc.stderr and "rank one gave up on batch 2" in proc.stderr
 
 
-def test_one_process_is_unchanged():
-    # outside mpiexec nothing is distributed, and init() is not needed for rank/size
-    assert (nn.distributed.rank(), nn.distributed.size(), nn.distributed.is_main()) \
-        == (0, 1, True)
-    assert nn.distributed.world() is None
-
-
 def test_the_cli_under_mpiexec_trains_like_one_process(tmp_path, capsys):
     from nnscratch import cli
 
