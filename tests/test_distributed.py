@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import distributed_checks as checks
-import nnscratch as nn
 
 HERE = Path(__file__).parent
 TOLERANCE = 1e-10  # relative, float64, after several epochs

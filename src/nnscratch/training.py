@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import distributed, io
-from ._fit_checks import batching, check_fit_arguments, fit_arrays
+from ._fit_checks import batch_converter, batching, check_fit_arguments, fit_arrays
 from ._loadcheck import restoring
 from ._registry import class_key
 from ._rng import as_rng
@@ -84,6 +84,8 @@ class Batches:
     drop_last: bool
     #: data-parallel: this rank's share of each batch (nnscratch.distributed); else None
     shard: Any = None
+    #: a memory-mapped x: casts and checks each batch (see _fit_checks.batch_converter)
+    convert: Any = None
 
     def __post_init__(self) -> None:
         self.x_buf = self.y_buf = None
@@ -106,13 +108,15 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
     if world is not None:  # only rank 0 prints and writes files
         verbose, cb_items = data_parallel.main_rank_view(world, verbose, cb_items)
     rng = as_rng(seed, "fit", "seed")
+    convert = batch_converter(model, x)  # None unless x is memory-mapped
     x, y, validation_data = fit_arrays(model, x, y, validation_data, validation_split)
     bs, n_batches = batching(model.layers, x.shape[1:], len(x), batch_size, drop_last)
     if learning_rate is not None:
         model.optimizer.learning_rate = learning_rate
     model.input_shape = tuple(x.shape[1:])
     full_batch = bs == len(x)  # one step per epoch, on the samples in their order
-    data = Batches(x, y, bs, n_batches, shuffle and not full_batch, drop_last)
+    data = Batches(x, y, bs, n_batches, shuffle and not full_batch, drop_last,
+                   convert=convert)
     run = model.training_state
     plan = model._step_plan(y)  # the metrics' names are checked here
     cbs = run.callbacks = CallbackList([model.history, *cb_items], model)
@@ -196,7 +200,7 @@ def train_epoch(model: Sequential, data: Batches, epoch: int, rng: np.random.Gen
     order = rng.permutation(n) if data.shuffle else None
     train_step, batch_hooks = model.train_step, cbs.has_batch_hooks
     iteration_loss = model.history.iteration_loss
-    shard = data.shard
+    shard, convert = data.shard, data.convert
     sums = dict.fromkeys(["loss", *(run.plan.metric_names if run.plan else ())], 0.0)
     seen = 0
     for b in range(n_batches):
@@ -215,6 +219,8 @@ def train_epoch(model: Sequential, data: Batches, epoch: int, rng: np.random.Gen
             # default "raise" NumPy gathers through an extra buffer
             xb = x.take(idx, axis=0, out=x_buf[:stop - start], mode="clip")  # type: ignore[index]
             yb = y.take(idx, axis=0, out=y_buf[:stop - start], mode="clip")  # type: ignore[index]
+        if convert is not None:  # memory-mapped x: read, cast and checked batch by batch
+            xb = convert(xb, start if order is None else idx)
         if shard is None:
             logs = train_step(xb, yb)
         else:  # the step on this rank's rows; the logs of the global batch
