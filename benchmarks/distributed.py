@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -82,10 +83,19 @@ def worker(job: dict[str, Any]) -> None:
     t0 = time.perf_counter()
     model.fit(x, y, batch_size=w.batch_size, verbose=0, seed=0)
     seconds = time.perf_counter() - t0
+    grads = sum(p.data.size for p in model.parameters())
+    alone = math.nan
+    if _world.WORLD is not None:  # the gradients' allreduce by itself, ranks in step
+        buf = np.zeros(grads + 1, dtype=np.float32)
+        _world.WORLD.comm.Barrier()
+        t0 = time.perf_counter()
+        for _ in range(50):
+            reduce(buf)
+        alone = (time.perf_counter() - t0) / 50
     if nn.distributed.is_main():
-        grads = sum(p.data.size for p in model.parameters())
         print(json.dumps({"seconds": seconds, "allreduce_seconds": spent[0],
-                          "steps": -(-len(x) // w.batch_size), "parameters": grads}))
+                          "steps": -(-len(x) // w.batch_size), "parameters": grads,
+                          "allreduce_alone_seconds": alone}))
 
 
 def find_mpiexec() -> str | None:
@@ -168,6 +178,7 @@ def summarise(w: Workload, runs: dict[str, list[dict[str, Any]]]) -> dict[str, A
         "steps": steps, "parameters": params, "seconds": med,
         "allreduce_share": share,
         "allreduce_ms_per_step": median(r["allreduce_seconds"] for r in two) / steps * 1e3,
+        "allreduce_alone_ms": median(r["allreduce_alone_seconds"] for r in two) * 1e3,
         "efficiency": med["1 rank × 1 thread"] / (2 * med["2 ranks × 1 thread"]),
         "vs_threads": med["1 rank × 2 threads"] / med["2 ranks × 1 thread"],
         "model": model_rows(w.name, compute, 4 * params),
@@ -185,19 +196,22 @@ def markdown(results: dict[str, Any]) -> str:
              f"{_load_range(results)}); {results['data']}; {results['date']}.", "",
              "| workload | images | 1 rank × 1 thread s | 1 rank × 2 threads s | "
              "2 ranks × 1 thread s | allreduce share | allreduce ms/step | "
-             "efficiency | 2 ranks ÷ 2 threads |", "|---|---|---|---|---|---|---|---|---|"]
+             "gradients' allreduce alone ms | efficiency | 2 ranks ÷ 2 threads |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for e in results["workloads"]:
         s = e["seconds"]
         lines.append(
             f"| {e['workload']} ({e['kind']}, batch {e['batch']}) | {e['images']:,} | "
             f"{s['1 rank × 1 thread']:.3f} | {s['1 rank × 2 threads']:.3f} | "
             f"{s['2 ranks × 1 thread']:.3f} | {e['allreduce_share']:.1%} | "
-            f"{e['allreduce_ms_per_step']:.3f} | {e['efficiency']:.2f} | "
+            f"{e['allreduce_ms_per_step']:.3f} | {e['allreduce_alone_ms']:.3f} | "
+            f"{e['efficiency']:.2f} | "
             f"{e['vs_threads']:.2f} |")
     lines += ["", "Efficiency: T(1 rank × 1 thread) / (2 × T(2 ranks × 1 thread)). "
               "`2 ranks ÷ 2 threads`: the speed of two ranks relative to one rank using "
               "both cores through BLAS (above 1: the ranks are faster). The allreduce "
-              "time includes waiting for the slower rank.", "",
+              "time in training includes waiting for the slower rank; `alone` is one "
+              "allreduce of the gradients' size with both ranks ready (50 in a row).", "",
               "## A model, not a measurement: more hosts", "",
               "Step time(N) = compute / N + 2(N − 1)·α + 2(N − 1)/N · S / β: each host "
               "like this one (compute = its faster one-rank step above), the global batch "

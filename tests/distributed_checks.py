@@ -76,6 +76,11 @@ def cases(seed: int) -> dict[str, tuple[Any, tuple[np.ndarray, np.ndarray], dict
     x, y = mlp_data()
     xc, yc = cnn_data()
     val = (x[:12], y[:12])
+    x_huge = x.copy()
+    x_huge[28] = 1e308  # batch 2 (unshuffled) overflows, on the last rank only
+    with nn.default_dtype(np.float64):
+        plain = nn.Sequential(nn.Dense(6, 8, rng=seed), nn.ReLU(),
+                              nn.Dense(8, 3, rng=seed + 1)).use(nn.MSE(), nn.SGD(0.1))
     return {
         "mlp_sgd": (mlp(seed, nn.SGD(0.1, momentum=0.9)), (x, y),
                     {"batch_size": 16, "validation_data": val}),
@@ -83,12 +88,16 @@ def cases(seed: int) -> dict[str, tuple[Any, tuple[np.ndarray, np.ndarray], dict
         "cnn_adam": (cnn(seed), (xc, yc), {"batch_size": 10}),
         "manual_step": (mlp(seed, nn.SGD(0.05, momentum=0.5), ManualStep, l2=None), (x, y),
                         {"batch_size": 16}),
+        # a non-finite loss on one rank: no rank steps, and every rank stops
+        "nan_stop": (plain, (x_huge, np.eye(3)[y]), {"batch_size": 16, "shuffle": False,
+                                          "callbacks": [nn.TerminateOnNaN()]}),
     }
 
 
 def train(name: str, seed: int, epochs: int = EPOCHS, **extra: Any) -> tuple[Any, Any]:
     model, (x, y), kwargs = cases(seed)[name]
-    model.fit(x, y, epochs=epochs, seed=5, verbose=0, **kwargs, **extra)
+    with np.errstate(all="ignore"):  # nan_stop overflows on purpose
+        model.fit(x, y, epochs=epochs, seed=5, verbose=0, **kwargs, **extra)
     return model, model.history
 
 
