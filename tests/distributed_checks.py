@@ -110,6 +110,17 @@ def result(model: Any) -> dict[str, np.ndarray]:
     return arrays
 
 
+def mismatched_data() -> str:
+    """fit's error when the ranks pass arrays of different lengths."""
+    n = 40 + nn.distributed.rank()
+    model = nn.Sequential(nn.Dense(6, 3, rng=0)).use(nn.SoftmaxCrossEntropy())
+    try:
+        model.fit(np.ones((n, 6)), np.zeros(n, dtype=np.int64), batch_size=8, verbose=0)
+    except ValueError as err:
+        return str(err)
+    return "no error"
+
+
 def rank_seed() -> int:
     return 10 + 7 * nn.distributed.rank()
 
@@ -129,7 +140,8 @@ def main(out: Path, mode: str, extra: list[str]) -> None:
         np.savez(out / f"resumed-rank{rank}.npz", **result(model))
         whole, _ = train("mlp_adam", rank_seed(), RESUME_EPOCHS)
         np.savez(out / f"whole-rank{rank}.npz", **result(whole))
-        info = {"size": nn.distributed.size(), "is_main": nn.distributed.is_main()}
+        info = {"size": nn.distributed.size(), "is_main": nn.distributed.is_main(),
+                "mismatch": mismatched_data()}
         (out / f"info-rank{rank}.json").write_text(json.dumps(info))
     elif mode == "resume":
         model, _ = train("mlp_adam", rank_seed(), RESUME_EPOCHS, resume_from=extra[0])

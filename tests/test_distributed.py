@@ -102,7 +102,15 @@ def test_same_weights_and_history_as_one_process(runs, alone, ranks, name):
 
 def test_rank_and_size(runs):
     info = [json.loads((runs[3] / f"info-rank{r}.json").read_text()) for r in range(3)]
-    assert info == [{"size": 3, "is_main": r == 0} for r in range(3)]
+    assert [(i["size"], i["is_main"]) for i in info] == [(3, True), (3, False), (3, False)]
+
+
+def test_ranks_given_different_data_all_refuse_it_instead_of_waiting(runs):
+    for r in range(3):
+        info = json.loads((runs[3] / f"info-rank{r}.json").read_text())
+        assert info["mismatch"] == (
+            "fit: every rank must pass the same x, y and batch_size; the ranks have "
+            "(samples, batches per epoch) [(40, 5), (41, 6), (42, 6)]")
 
 
 def test_resume_on_the_same_rank_count_is_bit_for_bit(runs):
@@ -141,8 +149,10 @@ def test_the_cli_under_mpiexec_trains_like_one_process(tmp_path, capsys):
         assert together[key] == pytest.approx(alone[key], rel=1e-4), key
 
 
-def test_a_cli_error_under_mpiexec_is_reported_once_and_ends_the_job(tmp_path):
+def test_a_cli_error_under_mpiexec_is_reported_and_ends_the_job(tmp_path):
     proc = launch(2, "-m", "nnscratch", "train", "--dataset", "mnist", "--data-dir",
                   str(tmp_path / "missing"), "--out", str(tmp_path), timeout=60)
     assert proc.returncode == 1
-    assert proc.stderr.count("nnscratch train: error:") == 1, proc.stderr
+    # rank 1 waits a second for rank 0 to report and end the job; on a busy machine
+    # rank 0 may be later than that, and both say it
+    assert 1 <= proc.stderr.count("nnscratch train: error: MNIST") <= 2, proc.stderr

@@ -124,7 +124,8 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
     # -- where to start: a checkpoint's next epoch, or after the epochs already trained
     first_epoch, last_epoch, rng = _start(model, epochs, rng, resume_from, cbs)
     if world is not None:  # rank 0's generator and weights everywhere; the reductions
-        data.shard = data_parallel.begin_fit(world, model, rng, ["loss", *plan.metric_names])
+        data.shard = data_parallel.begin_fit(world, model, rng, ["loss", *plan.metric_names],
+                                             len(x), n_batches)
         plan = model._step_plan(y)  # the optimizer now adds the penalties' gradients
     bar = (Progress(max(last_epoch - first_epoch, 0), "training", verbose)
            if full_batch and verbose == 1 else None)

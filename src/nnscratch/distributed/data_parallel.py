@@ -204,8 +204,20 @@ def main_rank_view(world: World, verbose: int, callbacks: list[Any]) -> tuple[in
 
 
 def begin_fit(world: World, model: Sequential, rng: np.random.Generator,
-              log_keys: list[str]) -> Shard:
-    """Make every rank start where rank 0 is, and install the reductions."""
+              log_keys: list[str], n_samples: int, n_batches: int) -> Shard:
+    """Make every rank start where rank 0 is, and install the reductions.
+
+    Raises
+    ------
+    ValueError
+        On every rank, when the ranks were given different numbers of samples or would
+        take different numbers of steps (each must pass the same ``x``, ``y`` and
+        ``batch_size``), rather than leave some of them waiting for the others' steps.
+    """
+    seen = world.comm.allgather((n_samples, n_batches))
+    if len(set(seen)) > 1:
+        raise ValueError("fit: every rank must pass the same x, y and batch_size; the ranks "
+                         f"have (samples, batches per epoch) {seen}")
     # the shuffling generator: rank 0's, so every rank draws the same order
     rng.bit_generator.state = world.comm.bcast(rng.bit_generator.state, root=0)
     broadcast_model(world, model)
