@@ -18,8 +18,17 @@ same seed and batch size, to float64 rounding. Dropout draws the global batch's 
 BatchNorm's statistics are those of the global batch (SyncBatchNorm). Rank 0's seed,
 weights and layer state are broadcast when ``fit`` starts. Loss and metrics are the
 global batch's on every rank; ``evaluate`` (and validation) splits the samples over the
-ranks and gathers the outputs, so every metric is exact. Only rank 0 prints, draws
-progress bars and writes files (ModelCheckpoint, CSVLogger).
+ranks and gathers the outputs, so every metric is exact (``predict`` is not split: each
+rank predicts what it is given). Only rank 0 prints, draws progress bars and writes
+files: callbacks with ``main_rank_only = True`` (ModelCheckpoint, CSVLogger) run there
+alone; the others (EarlyStopping, schedules) run on every rank and see the same values.
+Write your own files under ``if nn.distributed.is_main():``.
+
+The reduction happens in the optimizer's ``step``, so a ``train_step`` of your own is
+reduced too; the regularization penalties' gradients are added there, once, after the
+reduction, so such a ``train_step`` leaves them out (as ``Sequential.train_step`` does
+when data-parallel). Every rank must pass the same ``x``, ``y`` and ``batch_size``;
+``fit`` refuses on every rank when they differ in length.
 
 An exception nothing catches on any rank ends the whole job with that rank's message
 (``MPI_Abort``), instead of leaving the other ranks waiting forever.
