@@ -497,11 +497,11 @@ def _report(command: str, message: str, status: int) -> int:
 
     close_open_bars()
     world = distributed.world()
-    if world is not None and world.rank != 0:  # under mpiexec: rank 0 reports if it can,
-        time.sleep(1.0)  # ending the job before this rank repeats the same message
+    if world is not None:  # under mpiexec: told once, and no rank left waiting for this one
+        from .distributed._world import report_and_abort
+
+        report_and_abort(world, f"nnscratch {command}: {message}", status)
     print(f"nnscratch {command}: {message}", file=sys.stderr, flush=True)
-    if world is not None:  # end every rank: none may wait in a collective for this one
-        world.abort(status)
     return status
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from types import TracebackType
 from typing import Any
@@ -97,11 +98,23 @@ def _abort_on_uncaught(kind: type[BaseException], value: BaseException,
     if world is None:
         sys.__excepthook__(kind, value, tb)
         return
-    if issubclass(kind, KeyboardInterrupt):  # every rank got the Ctrl-C: say it once
-        if world.rank == 0:
-            print("interrupted", file=sys.stderr, flush=True)
-        world.abort(130)
+    if issubclass(kind, KeyboardInterrupt):  # every rank got the Ctrl-C
+        report_and_abort(world, "interrupted", 130)
         return
     text = "".join(traceback.format_exception(kind, value, tb))
-    sys.stderr.write(f"rank {world.rank} of {world.size}: {text}")
-    world.abort(1)
+    report_and_abort(world, f"rank {world.rank} of {world.size}: {text.rstrip()}", 1)
+
+
+#: How long a rank other than 0 waits before reporting an error and ending the job: an
+#: error that every rank meets (a missing file, a Ctrl-C) is then told once, by rank 0,
+#: whose MPI_Abort ends the others first; one that only this rank meets still is.
+GRACE_SECONDS = 1.0
+
+
+def report_and_abort(world: World, message: str, status: int) -> None:
+    """Print ``message`` on stderr, once for the job where every rank has it, then end
+    every rank with exit ``status``."""
+    if world.rank != 0:
+        time.sleep(GRACE_SECONDS)
+    print(message, file=sys.stderr, flush=True)
+    world.abort(status)
