@@ -62,3 +62,20 @@ def test_a_launcher_is_recognised_by_its_variables(monkeypatch, env, expected):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert launched_by_mpi() is expected
+
+
+def test_dropout_keeps_its_rows_of_the_global_batch_mask():
+    # what each rank's Dropout does when data-parallel: draw the mask of the whole
+    # global batch (as one process draws it) and use the rows of its own slice
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    x = np.ones((7, 5))
+    whole = nn.Dropout(0.4, rng=3)(x)  # one process, the 7-row batch
+    parts = []
+    for lo, hi in ((0, 2), (2, 4), (4, 7), (7, 7)):  # 4 ranks, the last without rows
+        drop = nn.Dropout(0.4, rng=3)
+        drop._shard = SimpleNamespace(total=7, lo=lo, hi=hi)
+        parts.append(drop(x[lo:hi]))
+    np.testing.assert_array_equal(np.concatenate(parts), whole)

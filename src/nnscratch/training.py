@@ -165,7 +165,7 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
         bar.close(_shown(logs, verbose) if logs else None)
     cbs.call("on_train_end", logs)
     if world is not None:  # fit returns on every rank once rank 0's files are written
-        world.comm.Barrier()
+        distributed.barrier()
     model.eval()
 
 

@@ -42,8 +42,8 @@ from __future__ import annotations
 from . import _world
 from ._world import World, launched_by_mpi
 
-__all__ = ["World", "init", "is_initialized", "is_main", "launched_by_mpi", "rank", "size",
-           "world"]
+__all__ = ["World", "barrier", "init", "is_initialized", "is_main", "launched_by_mpi", "rank",
+           "size", "world"]
 
 
 def init() -> None:
@@ -85,3 +85,10 @@ def size() -> int:
 def is_main() -> bool:
     """True on rank 0, the rank that prints and writes files (and in one process)."""
     return rank() == 0
+
+
+def barrier() -> None:
+    """Wait until every rank has called this (nothing in one process): e.g. after rank 0
+    writes a file the others then read. ``fit`` ends with one."""
+    if _world.WORLD is not None:
+        _world.WORLD.comm.Barrier()
