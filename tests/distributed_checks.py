@@ -140,6 +140,14 @@ def main(out: Path, mode: str, extra: list[str]) -> None:
         np.savez(out / f"resumed-rank{rank}.npz", **result(model))
         whole, _ = train("mlp_adam", rank_seed(), RESUME_EPOCHS)
         np.savez(out / f"whole-rank{rank}.npz", **result(whole))
+        # mlp_sgd again, its x memory-mapped: each rank reads its rows batch by batch
+        if nn.distributed.is_main():
+            np.save(out / "x.npy", mlp_data()[0])
+        nn.distributed.barrier()
+        model, (_, y), kwargs = cases(rank_seed())["mlp_sgd"]
+        model.fit(np.load(out / "x.npy", mmap_mode="r"), y, epochs=EPOCHS, seed=5,
+                  verbose=0, **kwargs)
+        np.savez(out / f"mmap-rank{rank}.npz", **result(model))
         info = {"size": nn.distributed.size(), "is_main": nn.distributed.is_main(),
                 "mismatch": mismatched_data()}
         (out / f"info-rank{rank}.json").write_text(json.dumps(info))

@@ -100,6 +100,14 @@ def test_same_weights_and_history_as_one_process(runs, alone, ranks, name):
     assert error <= TOLERANCE
 
 
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_a_memory_mapped_x_trains_like_the_array_in_memory(runs, ranks):
+    for r in range(ranks):
+        mapped, in_memory = (load(runs[ranks] / f"{k}-rank{r}.npz") for k in ("mmap", "mlp_sgd"))
+        for key in in_memory:
+            np.testing.assert_array_equal(mapped[key], in_memory[key], err_msg=key)
+
+
 def test_rank_and_size(runs):
     info = [json.loads((runs[3] / f"info-rank{r}.json").read_text()) for r in range(3)]
     assert [(i["size"], i["is_main"]) for i in info] == [(3, True), (3, False), (3, False)]
