@@ -12,8 +12,10 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +44,17 @@ pytestmark = [
 ]
 
 
-def launch(ranks: int, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    """``mpiexec -n ranks python args...`` with one BLAS thread per rank."""
+def command(ranks: int, *args: str) -> tuple[list[str], dict[str, str]]:
+    """``mpiexec -n ranks python args...`` and its environment: one BLAS thread a rank."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE),
                                           os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([MPIEXEC, "-n", str(ranks), sys.executable, *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return [str(MPIEXEC), "-n", str(ranks), sys.executable, *args], env
+
+
+def launch(ranks: int, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    cmd, env = command(ranks, *args)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def run_checks(out: Path, ranks: int, *args: str) -> None:
@@ -164,3 +170,21 @@ def test_a_cli_error_under_mpiexec_is_reported_and_ends_the_job(tmp_path):
     # rank 1 waits a second for rank 0 to report and end the job; on a busy machine
     # rank 0 may be later than that, and both say it
     assert 1 <= proc.stderr.count("nnscratch train: error: MNIST") <= 2, proc.stderr
+
+
+def test_ctrl_c_under_mpiexec_stops_every_rank_and_says_what_was_kept(tmp_path):
+    cmd, env = command(2, "-m", "nnscratch", "train", "--epochs", "5000", "--quiet",
+                       "--checkpoint", "--out", str(tmp_path))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "checkpoint.npz").exists():  # an epoch has ended
+            assert proc.poll() is None and time.monotonic() < deadline, "training never began"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)  # what a Ctrl-C in the terminal sends mpiexec
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "nnscratch train: interrupted in epoch" in err and "--resume" in err, err

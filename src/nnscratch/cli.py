@@ -262,7 +262,6 @@ class _EpochCheckpoint(Callback):
     """Follows the epochs and, given a path, saves a training checkpoint after each."""
 
     runs_last = True  # after the schedule has updated its state
-    main_rank_only = True  # under mpiexec, rank 0 writes the checkpoint
 
     def __init__(self, path: Path | None, metadata: dict[str, Any]) -> None:
         self.path = path
@@ -275,7 +274,9 @@ class _EpochCheckpoint(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.path is not None:
-            self.model.save_checkpoint(self.path, metadata=self.metadata)
+            # under mpiexec rank 0 writes; every rank follows, as any may report a Ctrl-C
+            if distributed.is_main():
+                self.model.save_checkpoint(self.path, metadata=self.metadata)
             self.saved = epoch + 1
 
 
