@@ -15,9 +15,9 @@ reduction is the optimizer's (:attr:`Optimizer.reduce_gradients`, called at the 
 ``step``), so a ``train_step`` that a user overrides cannot skip it — Horovod's
 ``DistributedOptimizer`` pattern.
 
-Layers whose output couples the rows of a batch are told about the shard too:
-BatchNorm sums its statistics over every rank (:class:`BatchStats`, PyTorch's
-``SyncBatchNorm``), Dropout draws the global batch's mask and keeps its rows.
+Layers that see the batch as a whole are told about the shard too: BatchNorm sums its
+statistics over every rank (:class:`BatchStats`, PyTorch's ``SyncBatchNorm``); Dropout
+draws the global batch's mask, as one process would, and keeps its rows.
 """
 
 from __future__ import annotations
