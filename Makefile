@@ -2,14 +2,14 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test test-fast test-reference lint bench
+.PHONY: demo test test-fast test-reference lint bench bench-mpi
 
 demo:  ## install with the extras and train the default model on the embedded digits set
 	$(PIP) -e '.[all]'
 	$(PYTHON) -m nnscratch train
 
-test:  ## install with test, reference (torch==2.13.0) and onnx-check extras, then every test tier + lint
-	$(PIP) -e '.[dev,reference,onnx-check]'
+test:  ## install with test, reference (torch==2.13.0), onnx-check and MPI extras, then every test tier + lint
+	$(PIP) -e '.[dev,reference,onnx-check,mpi]' mpi4py mpich
 	$(PYTHON) -m pytest -m 'slow or not slow'
 	$(MAKE) test-reference
 	$(PYTHON) -m ruff check src tests examples benchmarks
@@ -32,3 +32,6 @@ lint:
 
 bench:  ## side-by-side benchmarks against PyTorch CPU and scikit-learn
 	$(PYTHON) -m benchmarks
+
+bench-mpi:  ## 1 rank x 2 threads against 2 ranks x 1 thread, and the ring-allreduce model
+	$(PYTHON) -m benchmarks.distributed

@@ -9,7 +9,7 @@ rather than as an internal error in the middle of an epoch.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -160,8 +160,14 @@ def check_probability_targets(loss: Any, y: np.ndarray, name: str) -> None:
 def fit_arrays(model: Sequential, x: Any, y: Any, validation_data: Any,
                validation_split: float
                ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    """fit's training and validation arrays, checked and split: x, y, (x_val, y_val)."""
-    x = as_input(model, x, "x")
+    """fit's training and validation arrays, checked and split: x, y, (x_val, y_val).
+
+    A memory-mapped ``x`` (``np.load(path, mmap_mode="r")``) is neither cast nor
+    scanned here, which would read all of it: :func:`batch_converter` does both for each
+    batch, so that a process reads only the rows it trains on.
+    """
+    x = as_input(model, x, "x", check_finite=not isinstance(x, np.memmap),
+                 cast=not isinstance(x, np.memmap))
     y = as_target(model, y, len(x), "y")
     layer_input_shapes(model.layers, x.shape[1:], "x")
     if validation_split:
@@ -186,8 +192,10 @@ def fit_arrays(model: Sequential, x: Any, y: Any, validation_data: Any,
     return x, y, (x_val, y_val)
 
 
-def as_input(model: Network, x: Any, name: str, check_finite: bool = True) -> np.ndarray:
-    """``x`` as an array of samples in the model's dtype; errors name ``name``."""
+def as_input(model: Network, x: Any, name: str, check_finite: bool = True,
+             cast: bool = True) -> np.ndarray:
+    """``x`` as an array of samples in the model's dtype (unless not ``cast``); errors
+    name ``name``."""
     x = np.asarray(x)
     if x.ndim == 0:
         raise ValueError(f"{name} must be an array of samples, got a scalar")
@@ -198,11 +206,34 @@ def as_input(model: Network, x: Any, name: str, check_finite: bool = True) -> np
     if len(x) == 0:
         raise ValueError(f"{name} is empty")
     dt = model.dtype
-    if x.dtype != dt:
+    if cast and x.dtype != dt:
         x = x.astype(dt)
     if check_finite:
         refuse_non_finite(x, name)
     return x
+
+
+def batch_converter(model: Network, x: Any) -> Callable[[np.ndarray, Any], np.ndarray] | None:
+    """For a memory-mapped ``x``, the function that casts a batch of it to the model's
+    dtype and refuses NaN or infinity in it, naming the sample; None for other arrays,
+    which ``fit`` casts and checks whole before training."""
+    if not isinstance(x, np.memmap):
+        return None
+    dt = model.dtype
+
+    def convert(xb: np.ndarray, rows: Any) -> np.ndarray:
+        """``rows``: the batch's sample indices, or the first one's."""
+        xb = np.array(xb, dtype=dt)  # (B, ...) read from the file, in memory
+        try:
+            refuse_non_finite(xb, "x")
+        except ValueError:
+            first = int(np.argmin(np.isfinite(xb.reshape(len(xb), -1)).all(axis=1)))
+            sample = int(rows[first]) if isinstance(rows, np.ndarray) else rows + first
+            raise ValueError(f"x contains NaN or infinity (first at sample {sample})"
+                             ) from None
+        return xb
+
+    return convert
 
 
 def as_target(model: Sequential, y: Any, n: int, name: str) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, distributed
 from .callbacks import Callback
 from .recipes import (
     DATASETS,
@@ -308,7 +308,9 @@ class _EpochCheckpoint(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.path is not None:
-            self.model.save_checkpoint(self.path, metadata=self.metadata)
+            # under mpiexec rank 0 writes; every rank follows, as any may report a Ctrl-C
+            if distributed.is_main():
+                self.model.save_checkpoint(self.path, metadata=self.metadata)
             self.saved = epoch + 1
 
 
@@ -399,6 +401,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"note: {data.note}", file=sys.stderr)
     settings = resolve_settings(args, data)
     model = _build(args, data, settings)
+    args.quiet = args.quiet or not distributed.is_main()  # under mpiexec rank 0 reports
     if not args.quiet:
         print(model.summary(data.preprocess["input_shape"]), file=sys.stderr)
         print(_describe(settings), file=sys.stderr)
@@ -410,7 +413,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         train = model.evaluate(data.x_train, _targets(data, data.y_train))
         test = model.evaluate(data.x_test, _targets(data, data.y_test))
-
+    if not distributed.is_main():  # under mpiexec rank 0 saves and reports
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / "model.npz"
     model.save(model_path, metadata=metadata)
@@ -462,6 +466,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if shape:  # e.g. a CNN takes (N, 1, 28, 28) where the dataset gives flat rows
         data.x_test = data.x_test.reshape(len(data.x_test), *shape)
     result = model.evaluate(data.x_test, _targets(data, data.y_test))
+    if not distributed.is_main():  # under mpiexec rank 0 reports
+        return 0
     if args.json:
         print(json.dumps({"dataset": name, **result}))
     else:
@@ -485,6 +491,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise CLIError(f"{args.input}: {one_line(err)}") from None
     result = model.predict_proba(x) if args.proba else model.predict_classes(x)
+    if not distributed.is_main():  # under mpiexec rank 0 writes and prints
+        return 0
     if args.output:
         np.save(args.output, result)
     if args.proba:
@@ -501,6 +509,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .onnx_export import to_onnx
 
     model = _load(args.model)
+    if not distributed.is_main():  # under mpiexec rank 0 writes the one file
+        return 0
     to_onnx(model, args.output, args.opset, output="logits" if args.logits else
             "probabilities", bake_preprocessing=args.bake_preprocessing,
             raw_shape=args.raw_shape, raw_dtype="uint8" if args.uint8 else "float32")
@@ -515,6 +525,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if distributed.launched_by_mpi():  # mpiexec -n 4 nnscratch train: data-parallel
+        try:
+            distributed.init()
+        except ImportError as err:
+            return _report(args.command, f"error: {one_line(err)}", EXIT_ERROR)
     handler = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
                "export": cmd_export}
     try:
@@ -531,6 +546,11 @@ def _report(command: str, message: str, status: int) -> int:
     from .progress import close_open_bars
 
     close_open_bars()
+    world = distributed.world()
+    if world is not None:  # under mpiexec: told once, and no rank left waiting for this one
+        from .distributed._world import report_and_abort
+
+        report_and_abort(world, f"nnscratch {command}: {message}", status)
     print(f"nnscratch {command}: {message}", file=sys.stderr, flush=True)
     return status
 

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import _loadcheck as check
-from . import io, training
+from . import distributed, io, training
 from . import metrics as metrics_mod
 from ._fit_checks import as_input, as_target
 from ._fit_checks import refuse_non_finite as _check_finite  # noqa: F401  (its old home)
@@ -172,7 +172,7 @@ class Sequential(Network):
             return logs
         plan.optimizer.zero_grad()
         self._backward_params(loss_fn.backward(), plan.first_trainable)
-        if plan.regularized:
+        if plan.regularization_grads:
             self._add_regularization_grads()
         plan.optimizer.step()
         for name, fn in plan.metrics:
@@ -186,9 +186,11 @@ class Sequential(Network):
         if self.loss is None or self.optimizer is None:
             raise RuntimeError("Sequential.train_step(): call use(loss, optimizer) first")
         metrics = list(self._metric_functions(y).items())
-        return _StepPlan(self.loss, self.optimizer, self._first_trainable(),
-                         any(p.regularizer is not None for p in self.parameters()),
-                         metrics, [name for name, _ in metrics])
+        regularized = any(p.regularizer is not None for p in self.parameters())
+        # data-parallel, the optimizer adds them once, after reducing the ranks' gradients
+        reduced = self.optimizer.reduce_gradients is not None
+        return _StepPlan(self.loss, self.optimizer, self._first_trainable(), regularized,
+                         regularized and not reduced, metrics, [name for name, _ in metrics])
 
     # -- training ----------------------------------------------------------------------------
     def fit(
@@ -353,7 +355,13 @@ class Sequential(Network):
             raise RuntimeError("Sequential.evaluate(): call use(loss) before evaluate()")
         x = as_input(self, x, "x", check_finite=False)  # predict checks it, chunk by chunk
         y = as_target(self, y, len(x), "y")
-        out = self.predict(x, batch_size)
+        world = distributed.world()
+        if world is None:
+            out = self.predict(x, batch_size)
+        else:  # data-parallel: each rank predicts its share; all get every output
+            from .distributed.data_parallel import predict_sharded
+
+            out = predict_sharded(world, self, x, batch_size)
         result = {"loss": self.loss.forward(out, y) + self.regularization_loss()}
         for name, fn in self._metric_functions(y).items():
             result[name] = fn(y, out)
@@ -435,6 +443,7 @@ class _StepPlan(NamedTuple):
     optimizer: Optimizer
     first_trainable: int
     regularized: bool
+    regularization_grads: bool  # train_step adds them (not data-parallel)
     metrics: list[tuple[str, Any]]
     metric_names: list[str]
 

@@ -242,6 +242,8 @@ class EpochTimeEstimate(Callback):
         The estimated seconds per epoch, once made.
     """
 
+    main_rank_only = True  # data-parallel: rank 0 prints
+
     def __init__(self, batches_per_epoch: int, epochs: int, min_seconds: float = 2.0,
                  threshold: float = 10.0, skip: int = 1, min_batches: int = 5,
                  clock: Any = None) -> None:

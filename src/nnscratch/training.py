@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import io
-from ._fit_checks import batching, check_fit_arguments, fit_arrays
+from . import distributed, io
+from ._fit_checks import batch_converter, batching, check_fit_arguments, fit_arrays
 from ._loadcheck import restoring
 from ._registry import class_key
 from ._rng import as_rng
 from .callbacks import CALLBACK_REGISTRY, CallbackList
+from .distributed import data_parallel
 from .layers.base import LAYER_REGISTRY
 from .optimizers import OPTIMIZER_REGISTRY
 from .progress import Progress
@@ -81,6 +82,10 @@ class Batches:
     count: int
     shuffle: bool
     drop_last: bool
+    #: data-parallel: this rank's share of each batch (nnscratch.distributed); else None
+    shard: Any = None
+    #: a memory-mapped x: casts and checks each batch (see _fit_checks.batch_converter)
+    convert: Any = None
 
     def __post_init__(self) -> None:
         self.x_buf = self.y_buf = None
@@ -99,20 +104,29 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
         raise RuntimeError("Sequential.fit(): call use(loss, optimizer) before fit()")
     cb_items = check_fit_arguments(epochs, batch_size, shuffle, validation_split,
                                    callbacks, lr_schedule, verbose, drop_last)
+    world = distributed.world()  # None in one process, where nothing below changes
+    if world is not None:  # only rank 0 prints and writes files
+        verbose, cb_items = data_parallel.main_rank_view(world, verbose, cb_items)
     rng = as_rng(seed, "fit", "seed")
+    convert = batch_converter(model, x)  # None unless x is memory-mapped
     x, y, validation_data = fit_arrays(model, x, y, validation_data, validation_split)
     bs, n_batches = batching(model.layers, x.shape[1:], len(x), batch_size, drop_last)
     if learning_rate is not None:
         model.optimizer.learning_rate = learning_rate
     model.input_shape = tuple(x.shape[1:])
     full_batch = bs == len(x)  # one step per epoch, on the samples in their order
-    data = Batches(x, y, bs, n_batches, shuffle and not full_batch, drop_last)
+    data = Batches(x, y, bs, n_batches, shuffle and not full_batch, drop_last,
+                   convert=convert)
     run = model.training_state
     plan = model._step_plan(y)  # the metrics' names are checked here
     cbs = run.callbacks = CallbackList([model.history, *cb_items], model)
     model.stop_training = False
     # -- where to start: a checkpoint's next epoch, or after the epochs already trained
     first_epoch, last_epoch, rng = _start(model, epochs, rng, resume_from, cbs)
+    if world is not None:  # rank 0's generator and weights everywhere; the reductions
+        data.shard = data_parallel.begin_fit(world, model, rng, ["loss", *plan.metric_names],
+                                             len(x), n_batches)
+        plan = model._step_plan(y)  # the optimizer now adds the penalties' gradients
     bar = (Progress(max(last_epoch - first_epoch, 0), "training", verbose)
            if full_batch and verbose == 1 else None)
     # -- the epochs
@@ -145,9 +159,13 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
                 break
     finally:
         run.plan = None
+        if data.shard is not None:
+            data_parallel.end_fit(model)
     if bar is not None:
         bar.close(_shown(logs, verbose) if logs else None)
     cbs.call("on_train_end", logs)
+    if world is not None:  # fit returns on every rank once rank 0's files are written
+        distributed.barrier()
     model.eval()
 
 
@@ -183,11 +201,14 @@ def train_epoch(model: Sequential, data: Batches, epoch: int, rng: np.random.Gen
     order = rng.permutation(n) if data.shuffle else None
     train_step, batch_hooks = model.train_step, cbs.has_batch_hooks
     iteration_loss = model.history.iteration_loss
+    shard, convert = data.shard, data.convert
     sums = dict.fromkeys(["loss", *(run.plan.metric_names if run.plan else ())], 0.0)
     seen = 0
     for b in range(n_batches):
         start, stop = b * bs, min((b + 1) * bs, n)
-        size = stop - start
+        size = stop - start  # the global batch's, data-parallel or not
+        if shard is not None:  # data-parallel: this rank's rows of the global batch
+            start, stop = shard.rows(start, stop)
         if batch_hooks:
             batch_logs: dict[str, Any] = {"batch": b, "size": size, "iteration": run.iteration}
             cbs.call("on_batch_begin", b, batch_logs)
@@ -197,9 +218,14 @@ def train_epoch(model: Sequential, data: Batches, epoch: int, rng: np.random.Gen
             idx = order[start:stop]
             # mode="clip": the indices are a permutation, always in range, and with the
             # default "raise" NumPy gathers through an extra buffer
-            xb = x.take(idx, axis=0, out=x_buf[:size], mode="clip")  # type: ignore[index]
-            yb = y.take(idx, axis=0, out=y_buf[:size], mode="clip")  # type: ignore[index]
-        logs = train_step(xb, yb)
+            xb = x.take(idx, axis=0, out=x_buf[:stop - start], mode="clip")  # type: ignore[index]
+            yb = y.take(idx, axis=0, out=y_buf[:stop - start], mode="clip")  # type: ignore[index]
+        if convert is not None:  # memory-mapped x: read, cast and checked batch by batch
+            xb = convert(xb, start if order is None else idx)
+        if shard is None:
+            logs = train_step(xb, yb)
+        else:  # the step on this rank's rows; the logs of the global batch
+            logs = shard.step(train_step, xb, yb)
         loss = logs["loss"]
         if not math.isfinite(loss):  # train_step took no step
             if not batch_hooks:

@@ -22,6 +22,10 @@ Hooks, in the order ``fit`` calls them::
 others, so what they write already reflects this epoch's updates (a schedule's step,
 early stopping's counters).
 
+In data-parallel training (:mod:`nnscratch.distributed`) callbacks with
+``main_rank_only = True`` (:class:`ModelCheckpoint`, :class:`CSVLogger`) run on rank 0
+alone; the others run on every rank, where the logs hold the same global values.
+
 A callback that keeps state needed to resume training exactly defines ``state_dict()``
 and ``load_state_dict(state)`` (JSON values and NumPy arrays); checkpoints store them.
 

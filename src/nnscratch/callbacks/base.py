@@ -26,6 +26,10 @@ class Callback:
     model: Sequential
     #: Called after the callbacks without this flag, at every hook.
     runs_last: ClassVar[bool] = False
+    #: Data-parallel training (:mod:`nnscratch.distributed`) calls this callback on rank 0
+    #: only: set it on callbacks that write files or print. The others run on every rank
+    #: and see the same global logs there (EarlyStopping, schedules).
+    main_rank_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

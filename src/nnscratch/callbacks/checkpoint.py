@@ -48,6 +48,7 @@ class ModelCheckpoint(Callback):
     """
 
     runs_last = True
+    main_rank_only = True  # data-parallel: rank 0 writes the files
 
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss",
                  save_best_only: bool = False, mode: str = "auto",

@@ -31,6 +31,7 @@ class CSVLogger(Callback):
     """
 
     runs_last = True
+    main_rank_only = True  # data-parallel: rank 0 writes the file
 
     def __init__(self, path: str | os.PathLike[str], append: bool = False,
                  separator: str = ",") -> None:

@@ -57,6 +57,10 @@ class Dropout(Layer):
     """
 
     p: float
+    #: Data-parallel training (:mod:`nnscratch.distributed`) sets this to the rank's
+    #: shard of the global batch: the mask is drawn for the whole batch, as one process
+    #: draws it, and this rank keeps its rows. None in one process.
+    _shard: Any = None
     constraints: ClassVar[dict[str, Rule]] = {"p": Number(0.0, 1.0)}
 
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
@@ -73,7 +77,12 @@ class Dropout(Layer):
             self._mask = None
             return x
         # one draw in the input's dtype; keep where u >= p, which has probability 1 - p
-        mask = self.rng.random(x.shape, dtype=x.dtype)  # (N, ...)
+        shard = self._shard
+        if shard is None:
+            mask = self.rng.random(x.shape, dtype=x.dtype)  # (N, ...)
+        else:  # data-parallel: the global batch's mask, this rank's rows of it
+            mask = self.rng.random((shard.total, *x.shape[1:]),
+                                   dtype=x.dtype)[shard.lo:shard.hi]  # (N, ...)
         keep = mask >= self.p
         mask.fill(0)
         mask[keep] = 1.0 / (1.0 - self.p)

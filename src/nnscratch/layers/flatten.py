@@ -41,8 +41,8 @@ class Flatten(Layer):
             x.ndim > 2 and not x.flags.c_contiguous and np.moveaxis(x, 0, -1).flags.c_contiguous
         )
         if self._batch_last:
-            return np.moveaxis(x, 0, -1).reshape(-1, N).T  # (N, D) view of (D, N) memory
-        return x.reshape(N, -1)
+            return np.moveaxis(x, 0, -1).reshape(math.prod(x.shape[1:]), N).T  # (N, D) view
+        return x.reshape(N, math.prod(x.shape[1:]))  # not -1: N may be 0 (an empty shard)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """Reshape dL/dy of shape (N, D) back to the input's shape."""

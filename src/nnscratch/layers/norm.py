@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,6 +21,9 @@ class _BatchNorm(Layer):
     _ndims: tuple[int, ...] = ()
     #: The input shapes accepted, for errors; ``{C}`` stands for ``num_features``.
     _shape_text: ClassVar[str] = ""
+    #: Data-parallel training (:mod:`nnscratch.distributed`) sets this to the reducer of
+    #: the batch statistics over every rank (SyncBatchNorm); None in one process.
+    _sync: Any = None
 
     num_features: int
     momentum: float | None
@@ -87,7 +91,10 @@ class _BatchNorm(Layer):
         """
         x = self._check(x)
         axes, shape = self._axes(x), self._bcast(x)
-        if self.training:
+        if self.training and self._sync is not None:  # the global batch's statistics
+            mean, xhat, var, n = self._sync.moments(self, x, axes, shape)
+            self._update_running(mean, var, n)
+        elif self.training:
             n = x.size // self.num_features  # values per channel
             if n < 2:
                 raise ValueError(f"{self}: expected more than 1 value per channel when "
@@ -139,8 +146,9 @@ class _BatchNorm(Layer):
         axes, shape = self._axes(xhat), self._bcast(xhat)
         dbeta = grad_out.sum(axis=axes)  # (C,)
         n_, c = xhat.shape[:2]
-        dgamma = np.einsum("ncl,ncl->c", grad_out.reshape(n_, c, -1),
-                           xhat.reshape(n_, c, -1))  # (C,) Σ G ⊙ x̂ without a temporary
+        rest = (n_, c, math.prod(xhat.shape[2:]))  # not -1: n_ may be 0 (an empty shard)
+        dgamma = np.einsum("ncl,ncl->c", grad_out.reshape(rest),
+                           xhat.reshape(rest))  # (C,) Σ G ⊙ x̂ without a temporary
         scale = inv_std
         if self.gamma is not None and self.beta is not None:
             self.gamma.grad += dgamma
@@ -149,6 +157,8 @@ class _BatchNorm(Layer):
         if not self._trained:  # statistics are constants: a per-channel affine map
             return grad_out * scale.reshape(shape)
         n = xhat.size // self.num_features
+        if self._sync is not None:  # the global batch's sums, in this rank's scale
+            dbeta, dgamma, n = self._sync.grad_sums(dbeta, dgamma)
         dx = grad_out - (dbeta / n).reshape(shape)
         dx -= xhat * (dgamma / n).reshape(shape)
         dx *= scale.reshape(shape)

@@ -138,10 +138,20 @@ class Optimizer(Declared):
                 p.grad *= coef
         return norm
 
+    #: Data-parallel training (:mod:`nnscratch.distributed`) sets this, for the length of
+    #: a ``fit``, to a function that replaces every bound gradient by the ranks' weighted
+    #: sum (then adds the regularization gradients) and returns False when the step must
+    #: be skipped on every rank. It lives here, in ``step``, so that a ``train_step``
+    #: a user overrides cannot leave it out. None in one process.
+    reduce_gradients: Any = None
+
     def step(self) -> None:
-        """Clip the gradients if asked, then update every bound parameter in place."""
+        """Reduce the gradients over the ranks when data-parallel, clip them if asked, then
+        update every bound parameter in place."""
         if not self.params:
             raise RuntimeError(f"{self}.step(): no parameters bound; call bind() first")
+        if self.reduce_gradients is not None and not self.reduce_gradients():
+            return  # a rank's loss was not finite: no rank steps
         if self.clipvalue is not None or self.clipnorm is not None:
             self.clip_gradients()
         update = self._update
