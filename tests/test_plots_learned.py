@@ -10,6 +10,7 @@ import pytest
 import nnscratch as nn
 from nnscratch import plots
 from nnscratch.plots._base import DPI
+from nnscratch.plots.inside import GAP
 
 plt = pytest.importorskip("matplotlib.pyplot", reason="plots need the plot extra (matplotlib)")
 pytestmark = pytest.mark.usefixtures("close_figures")
@@ -176,13 +177,20 @@ def test_samples_mark_the_errors_and_show_only_them_when_asked(tmp_path):
     assert len(shown) == 12
     assert shown[0].get_images()[0].get_array().shape == (28, 28)
     assert [ax.get_title() for ax in shown[:3]] == ["0", "1 → 4", "2"]
-    assert "3 of 12 misclassified" in fig._suptitle.get_text()
+    assert fig._suptitle.get_text() == ("12 of 12 samples, 3 misclassified in all "
+                                        "(caption: true → predicted)")
 
     names = [f"digit {k}" for k in range(10)]
     fig = plots.plot_samples(x.reshape(12, 1, 28, 28), y, np.eye(10)[pred],
                              class_names=names, only_errors=True)
     titles = [ax.get_title() for ax in fig.axes if ax.get_images()]
     assert titles == ["digit 1 → digit 4", "digit 5 → digit 4", "digit 7 → digit 4"]
+    assert fig._suptitle.get_text().startswith("Misclassified: 3 of 12 samples (caption")
+    fig = plots.plot_samples(x, y, pred, only_errors=True, max_images=2)
+    assert len([ax for ax in fig.axes if ax.get_images()]) == 2
+    # a long title is wrapped to the figure's width
+    assert "Misclassified: 3 of 12 samples, the first 2 shown" in \
+        fig._suptitle.get_text().replace("\n", " ")
 
 
 def test_samples_draw_colour_photos_and_name_bad_input(tmp_path):
@@ -205,17 +213,27 @@ def test_samples_draw_colour_photos_and_name_bad_input(tmp_path):
 
 
 # -- plot_weights and plot_feature_maps -------------------------------------------------------
-def test_dense_weights_are_one_image_per_unit(tmp_path):
+def tile(image, i, cols, h, w):
+    """Tile ``i`` of a montage of (h, w) tiles, ``cols`` to a row."""
+    r, c = divmod(i, cols)
+    return image[r * (h + GAP):r * (h + GAP) + h, c * (w + GAP):c * (w + GAP) + w]
+
+
+def test_dense_weights_are_one_tile_per_unit(tmp_path):
     layer = nn.Dense(784, 20, rng=0)
     fig = plots.plot_weights(layer, path=tmp_path / "w.png")
     check_png(tmp_path / "w.png", fig)
-    images = [ax.get_images()[0] for ax in fig.axes if ax.get_images()]
-    assert len(images) == 20
-    np.testing.assert_array_equal(images[3].get_array(), layer.W.data[:, 3].reshape(28, 28))
-    assert images[3].get_clim() == pytest.approx((-np.abs(layer.W.data[:, 3]).max(),
-                                                  np.abs(layer.W.data[:, 3]).max()))
+    (image,) = fig.axes[0].get_images()
+    montage = np.asarray(image.get_array())
+    cols = 7  # 20 tiles about twice as wide as tall: 3 rows of 7
+    assert montage.shape == (3 * (28 + GAP) - GAP, cols * (28 + GAP) - GAP, 3)
+    w3 = layer.W.data[:, 3].reshape(28, 28)  # unit 3's incoming weights, as the input image
+    expected = (w3 / np.abs(w3).max() + 1) / 2  # its own scale: -max black, +max white
+    np.testing.assert_allclose(tile(montage, 3, cols, 28, 28)[..., 0], expected, atol=1e-6)
+    assert np.all(tile(montage, 20, cols, 28, 28) == 1)  # past the last unit: blank
+    assert "weights into each unit (all 20)" in fig.axes[0].get_title()
     fig = plots.plot_weights(nn.Dense(12, 5, rng=0), image_shape=(3, 4), max_images=2)
-    assert len([ax for ax in fig.axes if ax.get_images()]) == 2
+    assert fig.axes[0].get_images()[0].get_array().shape == (3, 2 * 4 + GAP, 3)
     with pytest.raises(ValueError, match="image_shape \\(5, 5\\) holds 25 values, the layer "
                                          "takes 12"):
         plots.plot_weights(nn.Dense(12, 5, rng=0), image_shape=(5, 5))
@@ -226,12 +244,19 @@ def test_dense_weights_are_one_image_per_unit(tmp_path):
 def test_conv_filters_grey_colour_and_per_channel(tmp_path):
     fig = plots.plot_weights(nn.Conv2D(1, 6, 5, rng=0), path=tmp_path / "f.png")
     check_png(tmp_path / "f.png", fig)
-    assert len([ax for ax in fig.axes if ax.get_images()]) == 6
-    fig = plots.plot_weights(nn.Conv2D(3, 4, 3, rng=0))
-    arrays = [ax.get_images()[0].get_array() for ax in fig.axes if ax.get_images()]
-    assert len(arrays) == 4 and arrays[0].shape == (3, 3, 3)
+    # 6 tiles of 5×5: 2 rows of 4
+    assert fig.axes[0].get_images()[0].get_array().shape == (2 * 7 - 2, 4 * 7 - 2, 3)
+    conv = nn.Conv2D(3, 4, 3, rng=0)
+    fig = plots.plot_weights(conv)
+    montage = np.asarray(fig.axes[0].get_images()[0].get_array())
+    assert montage.shape == (2 * 5 - 2, 3 * 5 - 2, 3)  # 4 colour tiles: 2 rows of 3
+    w1 = conv.W.data[1].transpose(1, 2, 0)  # filter 1 as an RGB image
+    np.testing.assert_allclose(tile(montage, 1, 3, 3, 3), (w1 / np.abs(w1).max() + 1) / 2,
+                               atol=1e-6)
     fig = plots.plot_weights(nn.Conv2D(4, 5, 3, rng=0))  # a row per filter, a column per channel
-    assert len([ax for ax in fig.axes if ax.get_images()]) == 20
+    ax = fig.axes[0]
+    assert ax.get_images()[0].get_array().shape == (5 * 5 - 2, 4 * 5 - 2, 3)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"filter {o}" for o in range(5)]
 
 
 def test_feature_maps_show_each_conv_layers_output(tmp_path):

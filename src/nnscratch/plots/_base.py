@@ -103,3 +103,13 @@ def name_of(label: Any, class_names: Any) -> str:
     if class_names is None:
         return str(label)
     return str(class_names[int(label)])
+
+
+def wrap(text: str, fig: Any, fontsize: float = 10) -> str:
+    """``text`` broken into lines that fit the figure's width (a title over a narrow
+    grid of images would run off both sides)."""
+    import textwrap
+
+    # an average character is about half an em wide: fontsize / 2 points, 72 points an inch
+    chars = max(20, int(fig.get_figwidth() * 72 / (0.55 * fontsize)))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_int
-from ._base import PathLike, figure_and_axes, finish, labels_of, name_of, pyplot
+from ._base import PathLike, figure_and_axes, finish, labels_of, name_of, pyplot, wrap
 
 _NORMALIZE = (None, "true", "pred", "all")
 
@@ -38,10 +38,10 @@ def confusion_counts(y_true: Any, y_pred: Any, labels: Sequence[int] | None = No
         raise ValueError("plot_confusion_matrix: no samples and no labels to draw")
     if labels is not None and len(np.unique(classes)) != len(classes):
         raise ValueError(f"plot_confusion_matrix: labels must be distinct, got {list(labels)}")
-    index = {int(c): i for i, c in enumerate(classes)}
     keep = np.isin(truth, classes) & np.isin(pred, classes)
-    rows = np.array([index[int(t)] for t in truth[keep]], dtype=np.int64)
-    cols = np.array([index[int(p)] for p in pred[keep]], dtype=np.int64)
+    order = np.argsort(classes)  # a label's row: its place in `labels`, found by search
+    rows = order[np.searchsorted(classes, truth[keep], sorter=order)]
+    cols = order[np.searchsorted(classes, pred[keep], sorter=order)]
     counts = np.zeros((len(classes), len(classes)), dtype=np.int64)
     np.add.at(counts, (rows, cols), 1)
     if normalize is None:
@@ -192,27 +192,31 @@ def plot_samples(x: Any, y_true: Any, y_pred: Any = None, class_names: Any = Non
     matplotlib Figure
     """
     check_int("plot_samples", "max_images", max_images, type_error=ValueError)
-    images = as_images(x, image_shape, "plot_samples")
+    x = np.asarray(x)
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"plot_samples: expected images of shape (N, H, W), (N, C, H, W) "
+                         f"or (N, H, W, C), or rows (N, D), got {x.shape}")
     truth = labels_of(y_true, "y_true", "plot_samples")
     pred = None if y_pred is None else labels_of(y_pred, "y_pred", "plot_samples")
     for name, values in (("y_true", truth), ("y_pred", pred)):
-        if values is not None and len(values) != len(images):
-            raise ValueError(f"plot_samples: x has {len(images)} images, {name} "
+        if values is not None and len(values) != len(x):
+            raise ValueError(f"plot_samples: x has {len(x)} images, {name} "
                              f"{len(values)} labels")
     if only_errors and pred is None:
         raise ValueError("plot_samples: only_errors=True needs y_pred")
     wrong = np.zeros(len(truth), bool) if pred is None else truth != pred
-    chosen = np.flatnonzero(wrong) if only_errors else np.arange(len(images))
+    chosen = np.flatnonzero(wrong) if only_errors else np.arange(len(x))
     shown = chosen[:max_images]
+    images = as_images(x[shown], image_shape, "plot_samples")  # only those drawn
     cols = ncols or max(1, min(len(shown), int(np.ceil(np.sqrt(max_images)))))
     rows = max(1, int(np.ceil(len(shown) / cols)))
     fig, axes = pyplot().subplots(rows, cols, figsize=(1.45 * cols + 0.3, 1.65 * rows + 0.6),
                                   squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
-    for ax, i in zip(axes.flat, shown):
+    for ax, image, i in zip(axes.flat, images, shown):
         ax.set_axis_on()
-        ax.imshow(images[i], cmap="gray_r" if images.ndim == 3 else None, vmin=0, vmax=1,
+        ax.imshow(image, cmap="gray_r" if images.ndim == 3 else None, vmin=0, vmax=1,
                   interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -228,8 +232,13 @@ def plot_samples(x: Any, y_true: Any, y_pred: Any = None, class_names: Any = Non
         axes.flat[0].text(0.5, 0.5, "no misclassified samples" if only_errors else
                           "no samples", ha="center", va="center",
                           transform=axes.flat[0].transAxes)
-    what = "misclassified samples" if only_errors else "samples"
-    errors = "" if pred is None else f", {int(wrong.sum()):,} of {len(truth):,} misclassified"
+    n_wrong, n = int(wrong.sum()), len(truth)
+    if only_errors:
+        head = f"Misclassified: {n_wrong:,} of {n:,} samples"
+        head += f", the first {len(shown)} shown" if len(shown) < n_wrong else ""
+    else:
+        head = f"{len(shown):,} of {n:,} samples"
+        head += f", {n_wrong:,} misclassified in all" if pred is not None else ""
     caption = " (caption: true → predicted)" if pred is not None else " (caption: label)"
-    fig.suptitle(title or f"{len(shown)} {what}{errors}{caption}", fontsize=10)
+    fig.suptitle(wrap(title or head + caption, fig), fontsize=10)
     return finish(fig, path)
