@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
             model = build(activation, depth, args.width, args.seed)
             gif = out / f"spirals_{activation}_{depth}.gif"
             movie = nn.callbacks.DecisionBoundaryAnimation(
-                x, y, gif, every=args.every, resolution=resolution, dpi=64,
+                x, y, gif, every=args.every, resolution=resolution, dpi=80,
                 figsize=(4.2, 3.6))
             t0 = time.perf_counter()
             model.fit(x, y, epochs=args.epochs, batch_size=32, seed=args.seed, verbose=0,
