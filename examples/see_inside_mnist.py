@@ -15,7 +15,7 @@ tested on the other 2,000 (about 96% right: 81 misclassified). Then:
 - the network as a drawing: a box per layer with its output shape and parameters.
 
     python examples/see_inside_mnist.py --data-dir DIR     # DIR with the MNIST files
-    python examples/see_inside_mnist.py --out docs/pictures  # the README's pictures
+    python examples/see_inside_mnist.py --out docs  # the README's pictures
 """
 
 from __future__ import annotations

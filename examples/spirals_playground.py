@@ -13,7 +13,7 @@ everywhere (98-99%). tanh bends its regions into smooth curves; ReLU's are made 
 pieces (a ReLU network is piecewise linear), and each layer multiplies the pieces.
 
     python examples/spirals_playground.py            # 4 GIFs + 2 PNGs in runs/spirals
-    python examples/spirals_playground.py --out docs/pictures   # the README's pictures
+    python examples/spirals_playground.py --out docs   # the README's pictures
     python examples/spirals_playground.py --fast     # a few epochs, coarse frames
 """
 
