@@ -309,10 +309,30 @@ def test_histories_side_by_side_with_whole_epochs_and_markers(tmp_path):
     assert len(fig.axes[0].get_lines()) == 2
     long = {"run": {"accuracy": list(np.linspace(0.1, 0.9, 50))}}
     fig = plots.plot_histories(long, "accuracy")
-    assert fig.axes[0].get_lines()[0].get_marker() in ("", "None")  # no markers on long series
+    (line,) = fig.axes[0].get_lines()
+    assert line.get_markevery() == 5  # a long series: a marker every tenth of it
     assert all(float(t).is_integer() for t in fig.axes[0].get_xticks())
     with pytest.raises(ValueError, match="run 'b' has no 'accuracy' values; it has "
                                          r"\['loss', 'val_loss'\]"):
         plots.plot_histories({"a": {"accuracy": [1.0]}, "b": h2}, "accuracy")
     with pytest.raises(ValueError, match="expected at least one run"):
         plots.plot_histories({})
+
+
+def test_single_panel_plots_draw_into_the_callers_axes(spirals_model, tmp_path):
+    model, x, y = spirals_model
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7))
+    draws = [
+        lambda ax: plots.plot_cost([1.0, 0.5, 0.3], ax=ax),
+        lambda ax: plots.plot_histories({"run": model}, ax=ax),
+        lambda ax: plots.plot_decision_boundary(model, x, y, ax=ax, resolution=20),
+        lambda ax: plots.plot_confusion_matrix(y, model.predict(x), ax=ax),
+        lambda ax: plots.plot_model(model, ax=ax),
+    ]
+    for ax, draw in zip(axes.flat, draws):
+        assert draw(ax) is fig
+        assert ax.get_title()  # each drew its panel there
+    assert plt.get_fignums() == [fig.number]  # and made no figure of its own
+    fig.savefig(tmp_path / "dashboard.png", dpi=DPI)
+    plt.close(fig)
+    check_png(tmp_path / "dashboard.png", fig)

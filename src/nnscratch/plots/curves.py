@@ -9,7 +9,16 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_int
-from ._base import LINESTYLES, PathLike, figure_and_axes, finish, marker, pyplot, whole_number_ticks
+from ._base import (
+    LINESTYLES,
+    MARKERS,
+    PathLike,
+    figure_and_axes,
+    finish,
+    marker,
+    pyplot,
+    whole_number_ticks,
+)
 
 
 def plot_cost(
@@ -21,6 +30,7 @@ def plot_cost(
     title: str = "Cost curve",
     every: int = 1,
     log_scale: bool = False,
+    ax: Any = None,
 ) -> Any:
     """The cost per iteration (or epoch), as the articles plot it.
 
@@ -35,13 +45,14 @@ def plot_cost(
         every 100 iterations).
     log_scale : bool
         Logarithmic y axis.
+    ax : matplotlib Axes, optional
+        Draw here instead of on a new figure.
     """
     check_int("plot_cost", "every", every, type_error=ValueError)
     curves = costs if isinstance(costs, Mapping) else {"": costs}
     if not curves or any(len(values) == 0 for values in curves.values()):
         raise ValueError("plot_cost: expected at least one non-empty curve of costs")
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = figure_and_axes(ax, (6.4, 4.2))
     for label, values in curves.items():
         ys = np.asarray(values, dtype=float)
         ax.plot(np.arange(len(ys)) * every, ys, label=label or None, linewidth=1.6,
@@ -54,7 +65,7 @@ def plot_cost(
     ax.grid(alpha=0.3)
     if any(curves.keys()):
         ax.legend()
-    return finish(fig, path)
+    return finish(fig, path, layout=fig.axes == [ax])
 
 
 def plot_history(history: Any, path: PathLike | None = None,
@@ -144,13 +155,16 @@ def plot_histories(histories: Mapping[str, Any], metric: str = "loss",
     for i, (name, hist) in enumerate(runs.items()):
         epochs = np.arange(1, len(hist[metric]) + 1)
         longest = max(longest, len(epochs))
-        (line,) = ax.plot(epochs, hist[metric], label=name, linewidth=1.6, markersize=4,
-                          marker=marker(len(epochs), i),
+        # a marker on every point of a short run; on a long one a marker every tenth of
+        # it, so that runs stay apart printed in grey, where their colours do not
+        style = {"marker": MARKERS[i % len(MARKERS)], "markersize": 4,
+                 "markevery": None if marker(len(epochs)) else max(1, len(epochs) // 10)}
+        (line,) = ax.plot(epochs, hist[metric], label=name, linewidth=1.6, **style,
                           linestyle=LINESTYLES[i % len(LINESTYLES)] if not validation else "-")
         if validation:
             ax.plot(epochs, hist[val], label=f"{name} (validation)", linewidth=1.4,
-                    markersize=4, marker=marker(len(epochs), i), linestyle="--",
-                    color=line.get_color(), markerfacecolor="white")
+                    **style, linestyle="--", color=line.get_color(),
+                    markerfacecolor="white")
     whole_number_ticks(ax, np.arange(1, longest + 1))
     ax.set(xlabel=xlabel, ylabel=metric, title=title or f"{metric} per {xlabel}")
     if log_scale:
