@@ -287,6 +287,11 @@ def test_model_drawing_has_a_box_per_layer_with_shape_and_parameters(tmp_path):
     assert texts.count("no parameters") == 4
     assert fig.axes[0].get_title() == "Sequential: 7 layers, 812 parameters"  # 40 + 222 + 550
     assert len(fig.axes[0].patches) == 8  # the input and 7 layers
+    long = nn.Sequential(nn.Dense(4, 3, kernel_regularizer=nn.regularizers.L2(0.01)))
+    (name,) = [t.get_text() for t in plots.plot_model(long).axes[0].texts
+               if t.get_text().startswith("Dense")]
+    assert name.startswith("Dense(4→3, kernel_regularizer=") and name.endswith("…)")
+    assert len(name) == 40  # what fits beside the shape; the rest is in summary()
 
 
 # -- plot_histories ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from ._base import PathLike, figure_and_axes, finish
 _FILL_TRAINED = "#9ecae1"  # layers with parameters
 _FILL_PLAIN = "#f0f0f0"  # activations, pooling, reshaping, dropout
 _FILL_INPUT = "#ffffff"
+#: Characters of a layer's repr that fit beside its shape in a box.
+_NAME_FITS = 40
 
 
 def _shape_text(shape: Sequence[int | None] | None) -> str:
@@ -73,6 +75,8 @@ def plot_model(model: Any, input_shape: Sequence[int] | None = None,
         y = -k
         fill = _FILL_INPUT if k == 0 else _FILL_TRAINED if count else _FILL_PLAIN
         ax.add_patch(_box(y, box_h, fill, dashed=k == 0))
+        if len(name) > _NAME_FITS:  # the rest of a long repr is in model.summary()
+            name = name[:_NAME_FITS - 2] + "…)"
         ax.text(-0.47, y, name, ha="left", va="center", fontsize=8.5,
                 fontweight="bold" if count else "normal", family="monospace")
         ax.text(0.47, y + 0.12, shape, ha="right", va="center", fontsize=8)
