@@ -16,6 +16,7 @@ Hooks, in the order ``fit`` calls them::
             on_batch_end(batch, {"batch", "size", "iteration", "loss"})
         on_epoch_end(epoch, logs)       # loss, metrics, val_*, lr, seconds
     on_train_end(logs)
+    on_exception(exception)             # instead of on_train_end when an epoch raises
 
 ``epoch`` is 0-based and continues across ``fit`` calls and resumes. Callbacks with
 ``runs_last = True`` (:class:`ModelCheckpoint`, :class:`CSVLogger`) are called after the
@@ -31,11 +32,13 @@ and ``load_state_dict(state)`` (JSON values and NumPy arrays); checkpoints store
 
 Built-ins (Keras' names and meanings): :class:`History`, :class:`EarlyStopping`,
 :class:`ModelCheckpoint`, :class:`LearningRateScheduler`, :class:`ReduceLROnPlateau`,
-:class:`TerminateOnNaN`, :class:`CSVLogger`.
+:class:`TerminateOnNaN`, :class:`CSVLogger`; and :class:`DecisionBoundaryAnimation`, a GIF
+of a model's class regions over the epochs.
 """
 
 from __future__ import annotations
 
+from .animation import DecisionBoundaryAnimation
 from .base import (
     CALLBACK_REGISTRY,
     Callback,
@@ -49,7 +52,8 @@ from .lr import LearningRateScheduler, ReduceLROnPlateau
 from .stopping import EarlyStopping, TerminateOnNaN
 
 __all__ = [
-    "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
+    "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "DecisionBoundaryAnimation",
+    "EarlyStopping", "History",
     "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN",
     "resolve_mode",
 ]
