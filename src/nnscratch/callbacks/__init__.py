@@ -27,7 +27,8 @@ and ``load_state_dict(state)`` (JSON values and NumPy arrays); checkpoints store
 
 Built-ins (Keras' names and meanings): :class:`History`, :class:`EarlyStopping`,
 :class:`ModelCheckpoint`, :class:`LearningRateScheduler`, :class:`ReduceLROnPlateau`,
-:class:`TerminateOnNaN`, :class:`CSVLogger`.
+:class:`TerminateOnNaN`, :class:`CSVLogger`. Diagnostics: :class:`LayerStats` (per-layer
+activation and gradient statistics, with warnings).
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ from .base import (
 )
 from .checkpoint import ModelCheckpoint
 from .csv_logger import CSVLogger
+from .layer_stats import LayerStats, LayerStatsWarning
 from .lr import LearningRateScheduler, ReduceLROnPlateau
 from .stopping import EarlyStopping, TerminateOnNaN
 
 __all__ = [
     "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
-    "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN",
+    "LayerStats", "LayerStatsWarning", "LearningRateScheduler", "ModelCheckpoint",
+    "ReduceLROnPlateau", "TerminateOnNaN",
     "resolve_mode",
 ]
