@@ -21,6 +21,7 @@ from . import (
 )
 from ._dtype import default_dtype, get_default_dtype, set_default_dtype
 from ._rng import manual_seed
+from .backprop_trace import trace
 from .callbacks import (
     Callback,
     CSVLogger,
@@ -168,5 +169,6 @@ __all__ = [
     "standardize",
     "to_nchw",
     "top_k_accuracy",
+    "trace",
     "train_test_split",
 ]
