@@ -276,7 +276,11 @@ def trace(model: Network, x: Any, y: Any, loss: Loss | None = None, training: bo
     if not model.layers:
         raise ValueError("trace: the model has no layers")
     x = as_input(model, x, "x")
-    y = as_target(model, y, len(x), "y") if hasattr(model, "history") else np.asarray(y)
+    if getattr(model, "loss", None) is loss:  # checked against the loss as fit checks it
+        y = as_target(model, y, len(x), "y")  # type: ignore[arg-type]
+    else:
+        y = np.asarray(y)
+        y = y.astype(model.dtype) if y.dtype.kind in "fb" else y
     _check_size("x", x, max_entries)
     for i, layer in enumerate(model.layers):
         for p in layer.parameters():
