@@ -270,9 +270,11 @@ def trace(model: Network, x: Any, y: Any, loss: Loss | None = None, training: bo
         No loss, a shape the model refuses, or an array too large to print (names the
         layer, the array, its shape and the limit).
     """
-    loss = loss if loss is not None else getattr(model, "loss", None)
     if loss is None:
-        raise ValueError("trace: the model has no loss; call model.use(loss) or pass loss=")
+        loss = getattr(model, "loss", None)
+        if loss is None:
+            raise ValueError("trace: the model has no loss; call model.use(loss) or pass "
+                             "loss=")
     if not model.layers:
         raise ValueError("trace: the model has no layers")
     x = as_input(model, x, "x")
