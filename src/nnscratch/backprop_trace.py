@@ -275,10 +275,11 @@ def trace(model: Network, x: Any, y: Any, loss: Loss | None = None, training: bo
         if loss is None:
             raise ValueError("trace: the model has no loss; call model.use(loss) or pass "
                              "loss=")
+    chosen: Loss = loss
     if not model.layers:
         raise ValueError("trace: the model has no layers")
     x = as_input(model, x, "x")
-    if getattr(model, "loss", None) is loss:  # checked against the loss as fit checks it
+    if getattr(model, "loss", None) is chosen:  # checked against the loss as fit checks it
         y = as_target(model, y, len(x), "y")  # type: ignore[arg-type]
     else:
         y = np.asarray(y)
@@ -292,7 +293,7 @@ def trace(model: Network, x: Any, y: Any, loss: Loss | None = None, training: bo
     modes = [layer.training for layer in model.layers]
     model.train(training)
     try:
-        return _run(model, x, y, loss, training, max_entries, precision)
+        return _run(model, x, y, chosen, training, max_entries, precision)
     finally:
         for layer, mode in zip(model.layers, modes):
             layer.training = mode
