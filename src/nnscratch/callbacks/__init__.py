@@ -27,8 +27,8 @@ and ``load_state_dict(state)`` (JSON values and NumPy arrays); checkpoints store
 
 Built-ins (Keras' names and meanings): :class:`History`, :class:`EarlyStopping`,
 :class:`ModelCheckpoint`, :class:`LearningRateScheduler`, :class:`ReduceLROnPlateau`,
-:class:`TerminateOnNaN`, :class:`CSVLogger`. Diagnostics: :class:`LayerStats` (per-layer
-activation and gradient statistics, with warnings).
+:class:`TerminateOnNaN`, :class:`CSVLogger`, :class:`TensorBoard`. Diagnostics:
+:class:`LayerStats` (per-layer activation and gradient statistics, with warnings).
 """
 
 from __future__ import annotations
@@ -45,10 +45,11 @@ from .csv_logger import CSVLogger
 from .layer_stats import LayerStats, LayerStatsWarning
 from .lr import LearningRateScheduler, ReduceLROnPlateau
 from .stopping import EarlyStopping, TerminateOnNaN
+from .tensorboard import TensorBoard
 
 __all__ = [
     "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
     "LayerStats", "LayerStatsWarning", "LearningRateScheduler", "ModelCheckpoint",
-    "ReduceLROnPlateau", "TerminateOnNaN",
+    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
     "resolve_mode",
 ]
