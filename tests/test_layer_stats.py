@@ -176,3 +176,15 @@ def test_forward_hook_sees_input_and_output_and_removes_cleanly():
     assert len(seen) == 1
     with pytest.raises(TypeError, match="expected a Layer, got int"):
         register_forward_hook(3, print)  # type: ignore[arg-type]
+
+
+def test_vanishing_gradients_example(tmp_path):
+    from conftest import run_example
+
+    r = run_example("vanishing_gradients", "--fast", "--out", str(tmp_path))
+    sigmoid, relu = r["sigmoid"], r["relu"]
+    assert len(sigmoid["warnings"]) == 1 and "vanishing gradients" in sigmoid["warnings"][0]
+    assert sigmoid["grad_norms"][0] < 1e-3 * sigmoid["grad_norms"][-1]
+    assert sigmoid["accuracy"] < 0.5  # three classes: chance is 1/3
+    assert relu["warnings"] == [] and relu["accuracy"] > 0.85
+

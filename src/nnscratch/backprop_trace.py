@@ -202,7 +202,7 @@ def _shape(a: np.ndarray) -> str:
 
 def _format(a: np.ndarray, precision: int) -> str:
     """Rows of an array; more than two axes are shown as (N, rest)."""
-    a = np.asarray(a)
+    a = np.asarray(a) + 0  # shows −0.0 (a ReLU's zeroed negative gradient) as 0
     if a.ndim > 2:
         a = a.reshape(a.shape[0], -1)
     if a.ndim == 0:

@@ -8,7 +8,7 @@ The numbers that tell a healthy network from a sick one, per layer and over time
   of the window. A healthy ReLU layer has about half its entries at zero but few dead
   units: a dead unit passes no gradient and never learns again;
 * gradients, per parameter: the norm ||dL/dθ||₂ and the standard deviation of its
-  entries, each the mean over the window's steps;
+  entries, each the mean over the window's steps (computed in the parameter's dtype);
 * the update-to-weight ratio ||θ_after − θ_before||₂ / ||θ_before||₂ of each step, the
   mean over the window: around 1e-3 is the usual rule of thumb; much smaller learns
   nothing, much larger is unstable.
@@ -162,7 +162,13 @@ class LayerStats(Callback):
         self._detach()
         self._params = {f"layers.{i}.{p.name}": p for i, layer in enumerate(self.model.layers)
                         for p in layer.parameters()}
-        self._before = {key: np.empty_like(p.data) for key, p in self._params.items()}
+        # per parameter: the weights before the step (the difference after it), a row of
+        # ones for the sum of the gradient as one dot product, the squared norm before
+        self._before = {key: np.empty(p.data.size, p.data.dtype)
+                        for key, p in self._params.items()}
+        self._ones = {key: np.ones(p.data.size, p.data.dtype)
+                      for key, p in self._params.items()}
+        self._w_sq: dict[str, float] = {}
         for i, layer in enumerate(self.model.layers):
             key = f"layers.{i}"
             self.layers[key] = repr(layer)
@@ -175,22 +181,28 @@ class LayerStats(Callback):
 
     def on_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         for key, p in self._params.items():
-            np.copyto(self._before[key], p.data)
+            before = self._before[key]
+            np.copyto(before, p.data.reshape(-1))
+            self._w_sq[key] = float(np.dot(before, before))
 
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if not math.isfinite((logs or {}).get("loss", 0.0)):
             return  # no step was taken
+        # Dot products in the parameters' dtype (BLAS, no float64 copies): per step, this
+        # is a few passes over the weights rather than a dozen
         for key, p in self._params.items():
-            g = p.grad
-            norm = float(np.linalg.norm(g.astype(np.float64, copy=False)))
-            before = self._before[key]
-            w_norm = float(np.linalg.norm(before.astype(np.float64, copy=False)))
-            step = float(np.linalg.norm((p.data - before).astype(np.float64, copy=False)))
+            g = p.grad.reshape(-1)
+            n = g.size
+            g_sq = float(np.dot(g, g))
+            g_mean = float(np.dot(g, self._ones[key])) / n
+            diff = np.subtract(p.data.reshape(-1), self._before[key], out=self._before[key])
+            step = math.sqrt(float(np.dot(diff, diff)))
+            w_sq = self._w_sq[key]
             sums = self._grad_sums.setdefault(key, [0.0, 0.0, 0.0, 0])
-            sums[0] += norm
-            sums[1] += float(g.std(dtype=np.float64))
-            if w_norm > 0:  # a bias at its zero start has no ratio
-                sums[2] += step / w_norm
+            sums[0] += math.sqrt(g_sq)
+            sums[1] += math.sqrt(max(g_sq / n - g_mean * g_mean, 0.0))
+            if w_sq > 0:  # a bias at its zero start has no ratio
+                sums[2] += step / math.sqrt(w_sq)
                 sums[3] += 1
         self._window_steps += 1
         if self.every is not None and self._window_steps >= self.every:

@@ -33,6 +33,10 @@ def plot_layer_stats(stats: LayerStats, path: str | os.PathLike[str] | None = No
     """Four panels over the optimizer steps: activation std and dead-unit fraction per
     layer, gradient norm and update-to-weight ratio per weight (log scales).
 
+    The activation panels show the layers without parameters (the activations' outputs)
+    when there are any, else every layer; the gradient panels the weights (``.W``), not
+    the biases. Colours run from the first layer (dark) to the last (light).
+
     Returns the Figure; given ``path``, saves it as PNG and closes it in pyplot.
     """
     if not stats.steps:
@@ -48,16 +52,21 @@ def plot_layer_stats(stats: LayerStats, path: str | os.PathLike[str] | None = No
         (axes[1, 0], stats.gradients, "norm", "gradient norm ||dL/dθ||", True),
         (axes[1, 1], stats.gradients, "update_ratio", "update / weight ratio", True),
     ]
+    with_params = {key.rsplit(".", 1)[0] for key in stats.gradients}
+    act_keys = [k for k in stats.activations if k not in with_params] or list(stats.activations)
+    weight_keys = [k for k in stats.gradients if k.endswith(".W")] or list(stats.gradients)
     for ax, records, stat, title, log in panels:
-        for key, record in records.items():
-            if records is stats.gradients and not key.endswith(".W"):
-                continue  # weights only: biases would double the lines
+        keys = act_keys if records is stats.activations else weight_keys
+        colors = plt.cm.viridis(np.linspace(0.0, 0.85, max(len(keys), 1)))
+        for color, key in zip(colors, keys):
+            record = records[key]
             label = f"{key} {stats.layers.get(key, '')}".strip() \
                 if records is stats.activations else key
             values = np.asarray(record[stat], dtype=np.float64)
             if log:
                 values = np.where(values > 0, values, np.nan)
-            ax.plot(steps[:len(values)], values, marker=marker, markersize=3, label=label)
+            ax.plot(steps[:len(values)], values, marker=marker, markersize=3, label=label,
+                    color=color)
         if log:
             ax.set_yscale("log")
         ax.set_title(title)
