@@ -98,6 +98,18 @@ def test_validation_batches_are_not_counted_and_hooks_go_after_fit():
     assert all("forward" not in layer.__dict__ for layer in model.layers)
 
 
+def test_hooks_go_when_fit_raises():
+    model, stats = _tiny(), LayerStats(warn=False)
+
+    class Boom(nn.Callback):
+        def on_batch_end(self, batch, logs=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, Y, epochs=1, verbose=0, callbacks=[stats, Boom()])
+    assert all("forward" not in layer.__dict__ for layer in model.layers)
+
+
 def _deep(activation: type, init: str) -> nn.Sequential:
     layers: list[nn.Layer] = []
     width = 20

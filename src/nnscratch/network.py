@@ -80,6 +80,18 @@ class Network:
         """Every trainable parameter, layer by layer."""
         return [p for layer in self.layers for p in layer.parameters()]
 
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, layer by layer, as :meth:`parameters` orders them.
+
+        A name is the parameter's key in :meth:`state_dict` and in a saved file,
+        ``layers.<i>.<name>`` (``layers.0.W``, ``layers.0.b``): unique within the model
+        and stable while its layers stay where they are, as in PyTorch's
+        ``named_parameters``. Layer state that is not trained (BatchNorm's running
+        statistics, ``layers.<i>.state.*``) is not a parameter and is not listed.
+        """
+        return [(f"layers.{i}.{p.name}", p)
+                for i, layer in enumerate(self.layers) for p in layer.parameters()]
+
     @property
     def dtype(self) -> np.dtype:
         """The dtype the network computes in: its parameters' (or the default)."""

@@ -143,6 +143,9 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
                 bar.update(1, _shown(logs, verbose))
             if model.stop_training:
                 break
+    except BaseException as err:  # Ctrl-C too: callbacks finish their files, then it goes on
+        cbs.call("on_exception", err)
+        raise
     finally:
         run.plan = None
     if bar is not None:

@@ -16,6 +16,7 @@ Hooks, in the order ``fit`` calls them::
             on_batch_end(batch, {"batch", "size", "iteration", "loss"})
         on_epoch_end(epoch, logs)       # loss, metrics, val_*, lr, seconds
     on_train_end(logs)
+    on_exception(exception)             # instead of on_train_end when an epoch raises
 
 ``epoch`` is 0-based and continues across ``fit`` calls and resumes. Callbacks with
 ``runs_last = True`` (:class:`ModelCheckpoint`, :class:`CSVLogger`) are called after the
@@ -27,12 +28,15 @@ and ``load_state_dict(state)`` (JSON values and NumPy arrays); checkpoints store
 
 Built-ins (Keras' names and meanings): :class:`History`, :class:`EarlyStopping`,
 :class:`ModelCheckpoint`, :class:`LearningRateScheduler`, :class:`ReduceLROnPlateau`,
-:class:`TerminateOnNaN`, :class:`CSVLogger`, :class:`TensorBoard`. Diagnostics:
-:class:`LayerStats` (per-layer activation and gradient statistics, with warnings).
+:class:`TerminateOnNaN`, :class:`CSVLogger`, :class:`TensorBoard`; and
+:class:`DecisionBoundaryAnimation`, a GIF of a model's class regions over the epochs.
+Diagnostics: :class:`LayerStats` (per-layer activation and gradient statistics, with
+warnings).
 """
 
 from __future__ import annotations
 
+from .animation import DecisionBoundaryAnimation
 from .base import (
     CALLBACK_REGISTRY,
     Callback,
@@ -48,8 +52,8 @@ from .stopping import EarlyStopping, TerminateOnNaN
 from .tensorboard import TensorBoard
 
 __all__ = [
-    "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History",
-    "LayerStats", "LayerStatsWarning", "LearningRateScheduler", "ModelCheckpoint",
-    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "DecisionBoundaryAnimation",
+    "EarlyStopping", "History", "LayerStats", "LayerStatsWarning", "LearningRateScheduler",
+    "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
     "resolve_mode",
 ]

@@ -46,6 +46,11 @@ class Callback:
 
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None: ...
 
+    def on_exception(self, exception: BaseException) -> None:
+        """Training raised ``exception`` (a step failed, Ctrl-C): release or finish what
+        ``on_train_begin`` opened; ``on_train_end`` is not called. The exception goes
+        on to ``fit``'s caller after every callback has seen it."""
+
 
 class CallbackList:
     """Calls a hook on every callback in order (``runs_last`` ones after the rest)."""

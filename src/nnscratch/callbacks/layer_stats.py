@@ -215,6 +215,9 @@ class LayerStats(Callback):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._detach()
 
+    def on_exception(self, exception: BaseException) -> None:
+        self._detach()  # a failed fit leaves the layers as they were, too
+
     # -- windows -------------------------------------------------------------------------
     def _activation_hook(self, key: str) -> Any:
         def hook(layer: Layer, x: np.ndarray, y: np.ndarray) -> None:

@@ -89,5 +89,8 @@ class TensorBoard(Callback):
             writer.close()
         self._writers = {}
 
+    def on_exception(self, exception: BaseException) -> None:
+        self.on_train_end()  # what was written stays readable
+
     def __repr__(self) -> str:
         return f"TensorBoard(log_dir={str(self.log_dir)!r}, histogram_freq={self.histogram_freq})"
