@@ -48,6 +48,7 @@ from .data import (
 )
 from .data.toy import load_digits, make_spirals, make_xor
 from .gradcheck import GradCheckResult, gradcheck
+from .html_report import report
 from .io import load
 from .layers import (
     AvgPool2D,
@@ -164,6 +165,7 @@ __all__ = [
     "optimizers",
     "plots",
     "regularizers",
+    "report",
     "schedules",
     "set_default_dtype",
     "standardize",

@@ -102,7 +102,7 @@ class LayerStats(Callback):
     dead_threshold : float, default 0.5
         Warn when more than this fraction of a layer's units is dead.
     warn : bool, default True
-        False: record only.
+        False: keep the diagnoses in :attr:`messages` without issuing warnings.
 
     Attributes
     ----------
@@ -160,8 +160,7 @@ class LayerStats(Callback):
     # -- the hooks fit calls ------------------------------------------------------------
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._detach()
-        self._params = {f"layers.{i}.{p.name}": p for i, layer in enumerate(self.model.layers)
-                        for p in layer.parameters()}
+        self._params = dict(self.model.named_parameters())
         # per parameter: the weights before the step (the difference after it), a row of
         # ones for the sum of the gradient as one dot product, the squared norm before
         self._before = {key: np.empty(p.data.size, p.data.dtype)
@@ -247,8 +246,7 @@ class LayerStats(Callback):
             record["std"].append(std / n)
             record["update_ratio"].append(ratio / n_ratio if n_ratio else math.nan)
         self._reset_window()
-        if self.warn:
-            self._diagnose()
+        self._diagnose()
 
     def _detach(self) -> None:
         for handle in self._handles:
@@ -315,7 +313,8 @@ class LayerStats(Callback):
             return
         self._warned.add((kind, key))
         self.messages.append(message)
-        warnings.warn(f"LayerStats: {message}", LayerStatsWarning, stacklevel=2)
+        if self.warn:
+            warnings.warn(f"LayerStats: {message}", LayerStatsWarning, stacklevel=2)
 
     # -- the records as arrays, and a picture ------------------------------------------------
     def to_arrays(self) -> dict[str, np.ndarray]:

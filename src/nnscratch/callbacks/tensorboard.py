@@ -74,15 +74,11 @@ class TensorBoard(Callback):
                 name = "learning_rate" if key == "lr" else key
                 train.add_scalar(f"epoch_{name}", float(value), epoch)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
-            for key, p in self._named_parameters():
+            for key, p in self.model.named_parameters():
                 train.add_histogram(key, p.data, epoch)
                 train.add_histogram(f"{key}/gradient", p.grad, epoch)
         for writer in self._writers.values():
             writer.flush()
-
-    def _named_parameters(self) -> list[tuple[str, Any]]:
-        return [(f"layers.{i}.{p.name}", p) for i, layer in enumerate(self.model.layers)
-                for p in layer.parameters()]
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         for writer in self._writers.values():
