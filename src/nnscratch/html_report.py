@@ -189,9 +189,9 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None) -
 # -- sections ------------------------------------------------------------------------------
 def _settings_table(model: Any, settings: Mapping[str, Any] | None) -> str:
     rows: list[tuple[str, Any]] = [(str(k), v) for k, v in (settings or {}).items()]
-    rows += [("loss", repr(model.loss)), ("optimizer", repr(model.optimizer)),
-             ("dtype", str(model.dtype)),
-             ("parameters", sum(p.size for p in model.parameters()))]
+    rows += [("model.loss", repr(model.loss)), ("model.optimizer", repr(model.optimizer)),
+             ("model.dtype", str(model.dtype)),
+             ("trainable parameters", sum(p.size for p in model.parameters()))]
     return _table(rows, ("setting", "value"))
 
 
