@@ -92,6 +92,21 @@ def test_trace_leaves_the_model_as_it_found_it():
     np.testing.assert_array_equal(model.layers[2](h), t.layers[2].arrays["y"])
 
 
+def test_training_mode_trace_leaves_batchnorm_statistics_alone():
+    model = nn.Sequential(nn.Dense(3, 4, rng=0), nn.BatchNorm1D(4), nn.Dense(4, 2, rng=1))
+    model.use(nn.SoftmaxCrossEntropy())
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    t = nn.trace(model, X, Y, training=True)
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    # in training mode the batch is normalised by its own statistics: each column of the
+    # BatchNorm output has mean 0 (γ = 1, β = 0 at the start)
+    np.testing.assert_allclose(t.layers[1].arrays["y"].mean(axis=0), 0, atol=1e-6)
+    assert "dL/dγ = Σ dL/dy ⊙ x̂" in str(t)
+    np.testing.assert_allclose(t.layers[1].arrays["dL/dbeta"],
+                               t.layers[1].arrays["dL/dy"].sum(axis=0), rtol=1e-5, atol=1e-7)
+
+
 def test_print_and_markdown_show_every_step_with_its_rule():
     t = nn.trace(_mlp(), X[:2], Y[:2])
     text = str(t)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -154,6 +155,28 @@ def test_dead_units_and_exploding_gradients_warn_with_the_numbers():
     stats = LayerStats(exploding_ratio=1.01, dead_threshold=0.9)
     with pytest.warns(LayerStatsWarning, match=r"exploding gradients .*layers\.0\.W"):
         model.fit(X, Y, epochs=1, verbose=0, callbacks=[stats])
+
+
+def test_a_gradient_growing_over_the_steps_warns():
+    # a linear model whose weights a callback multiplies by 100 after every epoch: the
+    # MSE gradient 2 xᵀ(x W + b − y) / n grows with them, by 1e4 after two epochs
+    model = nn.Sequential(nn.Dense(2, 1, dtype=np.float64)).use(nn.MSE(), nn.SGD(1e-9),
+                                                                 metrics=None)
+    model[0].W.assign(np.array([[1.0], [1.0]]))
+
+    class Grow(nn.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            model[0].W.data *= 100
+
+    stats = LayerStats()
+    with pytest.warns(LayerStatsWarning) as caught:
+        model.fit(X, Y, epochs=3, verbose=0, callbacks=[stats, Grow()])
+    assert len(caught) == len(stats.messages) == 2  # W and b, once each
+    assert re.match(r"exploding gradients at step 3 \(epoch 3\): layers\.0\.W "
+                    r"\(Dense\(2→1\)\) has gradient norm .* times its .* of step 1 "
+                    r"\(threshold exploding_ratio=1000\)", stats.messages[0])
+    norms = stats.gradients["layers.0.W"]["norm"]
+    assert norms[1] / norms[0] < 1e3 < norms[2] / norms[0]
 
 
 def test_bad_arguments_are_refused_by_name():

@@ -32,6 +32,8 @@ from .layers.conv import Conv2D
 from .layers.dense import Dense
 from .layers.dropout import Dropout
 from .layers.flatten import Flatten
+from .layers.norm import _BatchNorm
+from .layers.pool import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .losses import (
     MSE,
     BinaryCrossEntropy,
@@ -64,6 +66,18 @@ _RULES: list[tuple[type, str, dict[str, str]]] = [
     (Dropout, "y = x ⊙ m / (1 − p) in training (m: the kept entries), y = x in evaluation",
      {"dL/dx": "dL/dx = dL/dy ⊙ m / (1 − p)  (dL/dy in evaluation)"}),
     (Flatten, "y = x reshaped to (N, features)", {"dL/dx": "dL/dx = dL/dy reshaped back"}),
+    (_BatchNorm, "y = γ · x̂ + β,  x̂ = (x − μ) / √(σ² + ε)  (μ, σ²: the batch's in training, "
+     "the running ones in evaluation; per channel)",
+     {"dL/dgamma": "dL/dγ = Σ dL/dy ⊙ x̂  (over the samples and positions of a channel)",
+      "dL/dbeta": "dL/dβ = Σ dL/dy",
+      "dL/dx": "dL/dx = γ / √(σ² + ε) · (dL/dy − dL/dβ / m − x̂ · dL/dγ / m) in training "
+               "(m values per channel); γ / √(σ² + ε) · dL/dy in evaluation"}),
+    (MaxPool2D, "y = the largest x of each window",
+     {"dL/dx": "dL/dx = dL/dy routed to the position of each window's maximum"}),
+    (AvgPool2D, "y = the mean of each kH×kW window",
+     {"dL/dx": "dL/dx = dL/dy / (kH·kW) added to every position of its window"}),
+    (GlobalAvgPool2D, "y[n, c] = mean over i, j of x[n, c, i, j]",
+     {"dL/dx": "dL/dx[n, c, i, j] = dL/dy[n, c] / (H·W)"}),
 ]
 
 _LOSS_RULES: list[tuple[type, str, str]] = [

@@ -98,7 +98,8 @@ def report(model: Any, history: Any, x_test: Any, y_test: Any,
     page.add("Training history", _history_section(history))
     page.add("Test results", _test_section(scores, outputs, y_test, class_names, len(x_test)))
     page.add("Misclassified samples",
-             _misclassified(x_test, y_test, outputs, class_names, image_shape))
+             _misclassified(x_test, y_test, outputs, class_names, image_shape)
+             if "accuracy" in scores else _note("none to show: the targets are not classes"))
     page.add("First layer's weights", _weights(model, image_shape))
     page.add("Layer statistics", _layer_stats_section(layer_stats))
     page.add("Timing", _timing(history, predict_seconds, len(x_test)))
