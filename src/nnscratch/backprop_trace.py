@@ -211,7 +211,9 @@ class Trace:
 
 
 def _shape(a: np.ndarray) -> str:
-    return str(tuple(a.shape))
+    """``(2, 3)``; an array of more axes is shown one row per entry of its first axis."""
+    shape = str(tuple(a.shape))
+    return f"{shape} as {a.shape[0]} rows" if a.ndim > 2 else shape
 
 
 def _format(a: np.ndarray, precision: int) -> str:

@@ -119,7 +119,7 @@ class LayerStats(Callback):
         ``gradients["layers.0.W"]["norm"]``: one value per window, for the keys ``norm``,
         ``std`` and ``update_ratio``. Keys are those of :meth:`Sequential.state_dict`.
     messages : list of str
-        The warnings issued, in order.
+        The diagnoses, in order (issued as warnings too, unless ``warn=False``).
 
     Examples
     --------
