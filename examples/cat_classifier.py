@@ -6,8 +6,12 @@ of full-batch gradient descent (learning rate 0.005) on the cross-entropy cost o
 σ(x·w + b), printing the cost every 100 iterations. It ends near 99% train and 70% test
 accuracy: 209 photos are far too few for 12,289 parameters, and the model overfits.
 
-    python examples/cat_classifier.py                        # the article's run + cost plot
-    python examples/cat_classifier.py --learning-rates 0.01,0.001,0.0001   # overlaid curves
+Besides the cost curve it draws the test photos it gets wrong, and with
+``--learning-rates`` the runs' cost curves side by side (the article's learning-rate
+picture): too large a rate zigzags, too small a rate crawls.
+
+    python examples/cat_classifier.py                        # the article's run + plots
+    python examples/cat_classifier.py --learning-rates 0.01,0.001,0.0001   # compared
 """
 
 from __future__ import annotations
@@ -90,24 +94,31 @@ def main(argv: list[str] | None = None) -> dict:
 
     result: dict = {"train_accuracy": train_acc, "test_accuracy": test_acc, "costs": costs,
                     "seconds": seconds, "model": model, "plots": []}
-    curves: dict[str, np.ndarray] = {}
+    runs: dict[str, nn.History] = {}
     if args.learning_rates:
         for lr in (float(s) for s in args.learning_rates.split(",") if s.strip()):
             other = train(x_train, y_train, iterations, lr)
-            curves[f"learning rate {lr:g}"] = np.array(other.history.iteration_loss)
-            print(f"learning rate {lr:g}: final cost {curves[f'learning rate {lr:g}'][-1]:.4f}, "
+            runs[f"learning rate {lr:g}"] = other.history
+            print(f"learning rate {lr:g}: final cost {other.history['loss'][-1]:.4f}, "
                   f"train {100 * other.evaluate(x_train, y_train)['accuracy']:.1f} %, "
                   f"test {100 * other.evaluate(x_test, y_test)['accuracy']:.1f} %")
-    result["curves"] = curves
+    result["curves"] = {name: np.array(h["loss"]) for name, h in runs.items()}
     try:
         out = Path(args.out)
         path = out / "cat_cost.png"
         nn.plots.plot_cost(costs, path, title=f"Cat classifier, learning rate "
                                               f"{args.learning_rate:g}")
         result["plots"].append(path)
-        if curves:
+        # (N, 12288) rows are 64×64×3 photos flattened: plot_samples reshapes them back
+        predicted = model.predict_classes(x_test)
+        path = out / "cat_misclassified.png"
+        nn.plots.plot_samples(x_test, y_test, predicted, class_names=["non-cat", "cat"],
+                              only_errors=True, max_images=16, ncols=8, path=path)
+        result["plots"].append(path)
+        if runs:  # full batch: one epoch is one iteration
             path = out / "cat_learning_rates.png"
-            nn.plots.plot_cost(curves, path, title="Cat classifier: cost per learning rate")
+            nn.plots.plot_histories(runs, "loss", path, xlabel="iteration",
+                                    title="Cat classifier: cost per learning rate")
             result["plots"].append(path)
         print("saved " + ", ".join(map(str, result["plots"])))
     except ImportError as err:

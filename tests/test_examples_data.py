@@ -62,7 +62,8 @@ def test_cat_classifier_overlays_learning_rates(cats_dir, tmp_path):
     assert np.all(np.diff(curves["learning rate 0.0001"]) < 0)
     assert np.any(np.diff(curves["learning rate 0.01"]) > 0)
     if r["plots"]:
-        assert [p.name for p in r["plots"]] == ["cat_cost.png", "cat_learning_rates.png"]
+        assert [p.name for p in r["plots"]] == ["cat_cost.png", "cat_misclassified.png",
+                                                "cat_learning_rates.png"]
         assert all(p.stat().st_size > 1000 for p in r["plots"])
 
 

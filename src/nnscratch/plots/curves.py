@@ -90,7 +90,7 @@ def plot_history(history: Any, path: PathLike | None = None,
 def plot_histories(histories: Mapping[str, Any], metric: str = "loss",
                    path: PathLike | None = None, ax: Any = None, *,
                    validation: bool | None = None, title: str | None = None,
-                   log_scale: bool = False) -> Any:
+                   xlabel: str = "epoch", log_scale: bool = False) -> Any:
     """Several runs' ``metric`` per epoch on one set of axes: learning rates, optimizers,
     activations side by side, the comparison every article draws by hand.
 
@@ -108,7 +108,10 @@ def plot_histories(histories: Mapping[str, Any], metric: str = "loss",
         Also draw ``val_<metric>`` as a dashed curve in the run's colour. By default,
         when every run has it.
     title : str, optional
-        Defaults to ``"<metric> per epoch"``.
+        Defaults to ``"<metric> per <xlabel>"``.
+    xlabel : str
+        What one step along x is: ``"iteration"`` for full-batch runs, where each epoch
+        is one gradient step.
     log_scale : bool
         Logarithmic y axis (losses that span decades).
 
@@ -149,7 +152,7 @@ def plot_histories(histories: Mapping[str, Any], metric: str = "loss",
                     markersize=4, marker=marker(len(epochs), i), linestyle="--",
                     color=line.get_color(), markerfacecolor="white")
     whole_number_ticks(ax, np.arange(1, longest + 1))
-    ax.set(xlabel="epoch", ylabel=metric, title=title or f"{metric} per epoch")
+    ax.set(xlabel=xlabel, ylabel=metric, title=title or f"{metric} per {xlabel}")
     if log_scale:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
