@@ -22,6 +22,7 @@ from . import (
 )
 from ._dtype import default_dtype, get_default_dtype, set_default_dtype
 from ._rng import manual_seed
+from .backprop_trace import trace
 from .callbacks import (
     Callback,
     CSVLogger,
@@ -48,6 +49,7 @@ from .data import (
 )
 from .data.toy import load_digits, make_spirals, make_xor
 from .gradcheck import GradCheckResult, gradcheck
+from .html_report import report
 from .io import load
 from .layers import (
     AvgPool2D,
@@ -168,6 +170,7 @@ __all__ = [
     "optimizers",
     "plots",
     "regularizers",
+    "report",
     "schedules",
     "set_default_dtype",
     "standardize",
@@ -175,5 +178,6 @@ __all__ = [
     "to_onnx",
     "to_torch",
     "top_k_accuracy",
+    "trace",
     "train_test_split",
 ]

@@ -221,6 +221,10 @@ def _add_train(sub: Any) -> None:
     t.add_argument("--resume", default=None, metavar="CHECKPOINT",
                    help="continue from a checkpoint written by --checkpoint, with the "
                         "same options (default: start afresh)")
+    t.add_argument("--report", nargs="?", const="", default=None, metavar="PATH",
+                   help="write a self-contained HTML report of the run (settings, model, "
+                        "history, confusion matrix, misclassified samples, weights, layer "
+                        "statistics, timing) to PATH (default: OUT/report.html)")
     t.add_argument("--json", action="store_true", help="print a final JSON line of results")
     t.add_argument("--quiet", action="store_true",
                    help="no summary, progress bar or time estimate")
@@ -331,6 +335,10 @@ def _fit(model: Any, data: Prepared, args: argparse.Namespace, settings: dict[st
 
     epochs, batch_size = settings["epochs"], settings["batch_size"]
     callbacks: list[Callback] = [tracker]
+    if args.report is not None:  # the report shows each layer's statistics
+        from .callbacks import LayerStats
+
+        callbacks.append(LayerStats(warn=False))
     if not args.quiet and batch_size is not None:
         steps = -(-len(data.x_train) // batch_size)
         callbacks.append(EpochTimeEstimate(steps, epochs))
@@ -383,6 +391,24 @@ def _save_plots(model: Any, out: Path, args: argparse.Namespace, full_batch: boo
     return {"cost_plot": str(out / "cost.png"), "history_plot": str(out / "history.png")}
 
 
+def _write_report(model: Any, data: Prepared, args: argparse.Namespace,
+                  settings: dict[str, Any], out: Path) -> Path:
+    """``--report``: the HTML page of the run, on the test split."""
+    from .html_report import report
+
+    path = Path(args.report) if args.report else out / "report.html"
+    shown = {"dataset": args.dataset, "seed": args.seed, "training samples": len(data.x_train),
+             **settings}
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return report(model, None, data.x_test, _targets(data, data.y_test), path,
+                          settings=shown, class_names=data.classes or None)
+    except ImportError as err:
+        raise CLIError(f"--report: {one_line(err)}") from None
+    except OSError as err:
+        raise CLIError(f"--report: cannot write {path}: {one_line(err)}") from None
+
+
 def _describe(settings: dict[str, Any]) -> str:
     schedule = " under a cosine decay" if settings["lr_schedule"] == "cosine" else ""
     batch = settings["batch_size"] or "full"
@@ -419,6 +445,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     model_path = out / "model.npz"
     model.save(model_path, metadata=metadata)
     plots = _save_plots(model, out, args, settings["batch_size"] is None)
+    if args.report is not None:
+        plots["report"] = str(_write_report(model, data, args, settings, out))
     epochs = settings["epochs"]
     print(f"train accuracy {train['accuracy']:.4f}   test accuracy {test['accuracy']:.4f}   "
           f"({epochs} epochs, {fit_seconds:.2f} s)")

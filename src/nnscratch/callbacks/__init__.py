@@ -32,8 +32,10 @@ and ``load_state_dict(state)`` (JSON values and NumPy arrays); checkpoints store
 
 Built-ins (Keras' names and meanings): :class:`History`, :class:`EarlyStopping`,
 :class:`ModelCheckpoint`, :class:`LearningRateScheduler`, :class:`ReduceLROnPlateau`,
-:class:`TerminateOnNaN`, :class:`CSVLogger`; and :class:`DecisionBoundaryAnimation`, a GIF
-of a model's class regions over the epochs.
+:class:`TerminateOnNaN`, :class:`CSVLogger`, :class:`TensorBoard`; and
+:class:`DecisionBoundaryAnimation`, a GIF of a model's class regions over the epochs.
+Diagnostics: :class:`LayerStats` (per-layer activation and gradient statistics, with
+warnings).
 """
 
 from __future__ import annotations
@@ -48,12 +50,14 @@ from .base import (
 )
 from .checkpoint import ModelCheckpoint
 from .csv_logger import CSVLogger
+from .layer_stats import LayerStats, LayerStatsWarning
 from .lr import LearningRateScheduler, ReduceLROnPlateau
 from .stopping import EarlyStopping, TerminateOnNaN
+from .tensorboard import TensorBoard
 
 __all__ = [
     "CALLBACK_REGISTRY", "CSVLogger", "Callback", "CallbackList", "DecisionBoundaryAnimation",
-    "EarlyStopping", "History",
-    "LearningRateScheduler", "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN",
+    "EarlyStopping", "History", "LayerStats", "LayerStatsWarning", "LearningRateScheduler",
+    "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
     "resolve_mode",
 ]

@@ -61,6 +61,8 @@ class DecisionBoundaryAnimation(Callback):
     ``resolution²`` grid points (10,000 by default) and one on the ``N`` points.
     """
 
+    main_rank_only = True  # data-parallel: rank 0 draws and writes the file
+
     def __init__(self, x: Any, y: Any, path: str | os.PathLike[str], every: int = 1, *,
                  resolution: int = 100, fps: int = 4, dpi: int = 80,
                  figsize: tuple[float, float] = (4.8, 4.0), class_names: Any = None) -> None:
