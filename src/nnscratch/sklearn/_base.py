@@ -250,6 +250,7 @@ class NNBase(BaseEstimator):
                           f"{n} samples; clipped to {n}", UserWarning, stacklevel=4)
             bs = n
         penalty = Penalty(model, float(self.alpha), type(self).__name__)
+        penalty.for_batch(bs)  # before the step plan, which looks for regularizers
         best_state = None
         run = model.training_state
         run.plan = model._step_plan(y)
