@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("sklearn", reason="the estimator checks need scikit-learn")
+pytest.importorskip("sklearn", minversion="1.6",
+                    reason="the estimator checks need scikit-learn >= 1.6")
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
