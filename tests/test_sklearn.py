@@ -247,6 +247,24 @@ def test_estimators_and_fitted_networks_pickle():
     np.testing.assert_array_equal(net.predict(X), clf.model_.predict(X))
 
 
+def test_the_fitted_network_saves_as_an_nnscratch_file(tmp_path):
+    import subprocess
+    import sys
+
+    X, _ = _data()
+    reg = NNRegressor(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X, X[:, :2])
+    reg.model_.save(tmp_path / "net.npz")
+    np.save(tmp_path / "x.npy", X)
+    code = ("import os, sys, numpy as np, nnscratch as nn\n"
+            "m = nn.load('net.npz')\n"
+            "np.save('out.npy', m.predict(np.load('x.npy')))\n"
+            "print('sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.strip() == "False"
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), reg.predict(X))
+
+
 def test_parallel_grid_search_over_a_pipeline():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

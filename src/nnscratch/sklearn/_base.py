@@ -22,7 +22,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..model import Sequential
-from ._network import ACTIVATIONS, Penalty, build_network, make_optimizer, solver_names
+from ._network import (
+    ACTIVATIONS,
+    Penalty,
+    build_network,
+    make_optimizer,
+    portable_loss,
+    solver_names,
+)
 
 
 def _number(lo: float, hi: float = math.inf, lo_open: bool = False, hi_open: bool = False,
@@ -192,7 +199,10 @@ class NNBase(BaseEstimator):
             self._lr = self.learning_rate_init
         model = self.model_
         model.use(self._loss, self._optimizer, metrics=None)
-        self._train(model, X, y, incremental)
+        try:
+            self._train(model, X, y, incremental)
+        finally:  # so that model_.save() writes a file nnscratch.load reads by itself
+            model.loss = portable_loss(self._loss)
         return self
 
     def _initialize(self, X: np.ndarray, n_outputs: int) -> None:

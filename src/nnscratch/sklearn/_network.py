@@ -16,7 +16,7 @@ import numpy as np
 from .._dtype import default_dtype
 from ..layers import Dense, Identity, ReLU, Sigmoid, Softmax, Tanh
 from ..layers.base import Layer
-from ..losses import CategoricalCrossEntropy, Loss, SoftmaxCrossEntropy
+from ..losses import MSE, CategoricalCrossEntropy, Loss, SoftmaxCrossEntropy
 from ..model import Sequential
 from ..optimizers import OPTIMIZER_REGISTRY, SGD, Adam, Optimizer, get_optimizer
 from ..regularizers import L2
@@ -44,6 +44,13 @@ class HalfSquaredError(Loss):
     def backward(self) -> np.ndarray:
         (diff,) = self._need()
         return diff / diff.size  # (N, K)
+
+
+def portable_loss(loss: Loss) -> Loss:
+    """The loss the fitted network keeps: one that :func:`nnscratch.load` knows without
+    this package (scikit-learn's half squared error becomes nnscratch's :class:`MSE`,
+    which has the same minimum)."""
+    return MSE() if isinstance(loss, HalfSquaredError) else loss
 
 
 def solver_names() -> list[str]:
