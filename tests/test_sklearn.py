@@ -189,6 +189,27 @@ def test_warm_start_and_partial_fit_continue():
         part.partial_fit(X, y + 5)
 
 
+def test_verbose_prints_each_epoch_and_ctrl_c_keeps_the_epochs_done(capsys, monkeypatch):
+    X, y = _data()
+    NNClassifier(hidden_layer_sizes=(4,), max_iter=2, verbose=True).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["Iteration 1", "Iteration 2"]
+    steps = []
+    train_step = nn.Sequential.train_step
+
+    def interrupted_on_the_third(model, xb, yb):
+        steps.append(1)
+        if len(steps) == 3:
+            raise KeyboardInterrupt
+        return train_step(model, xb, yb)
+
+    monkeypatch.setattr(nn.Sequential, "train_step", interrupted_on_the_third)
+    with pytest.warns(UserWarning, match="interrupted by the user after 2 epochs"):
+        clf = NNClassifier(hidden_layer_sizes=(4,), max_iter=5).fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
+    assert clf.predict(X).shape == (len(X),)
+
+
 def test_one_class_is_refused():
     X, _ = _data(20)
     with pytest.raises(ValueError, match="at least 2 classes, got 1 class"):

@@ -307,6 +307,9 @@ class NNBase(BaseEstimator):
                         "and the optimization hasn't converged yet (tol="
                         f"{self.tol}, n_iter_no_change={self.n_iter_no_change})",
                         ConvergenceWarning, stacklevel=4)
+        except KeyboardInterrupt:  # as scikit-learn's MLP: keep what was trained
+            warnings.warn(f"{type(self).__name__}: training interrupted by the user after "
+                          f"{self.n_iter_} epochs", UserWarning, stacklevel=4)
         finally:
             run.plan = None
             penalty.remove()
