@@ -49,8 +49,8 @@ def _same_start_in_sklearn(mlp, X, y, net: nn.Sequential):
     return mlp
 
 
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_sgd_epochs_match_mlp_regressor(momentum):
+@pytest.mark.parametrize(("momentum", "weighted"), [(0.0, False), (0.9, True)])
+def test_sgd_epochs_match_mlp_regressor(momentum, weighted):
     """Three full-batch SGD epochs with alpha: the loss curve (squared error halved, plus
     0.5·alpha·Σ‖W‖²/n on the weights only) and the weights are MLPRegressor's."""
     X, _ = _data()
@@ -60,24 +60,29 @@ def test_sgd_epochs_match_mlp_regressor(momentum):
               learning_rate_init=0.1, momentum=momentum, tol=0.0)
     mlp = _same_start_in_sklearn(MLPRegressor(hidden_layer_sizes=(5,), activation="tanh",
                                               **kw), X, y, net)
-    mlp.set_params(max_iter=3).fit(X, y)
-    est = NNRegressor(module=net, max_iter=3, **kw).fit(X, y)
+    weights = np.random.default_rng(1).uniform(0, 3, size=len(X)) if weighted else None
+    mlp.set_params(max_iter=3).fit(X, y, sample_weight=weights)
+    est = NNRegressor(module=net, max_iter=3, **kw).fit(X, y, sample_weight=weights)
     np.testing.assert_allclose(est.loss_curve_, mlp.loss_curve_, rtol=1e-10)
     np.testing.assert_allclose(est.model_.layers[0].W.data, mlp.coefs_[0], rtol=1e-9)
     np.testing.assert_allclose(est.model_.layers[2].b.data, mlp.intercepts_[1], rtol=1e-9)
 
 
-def test_sgd_epoch_matches_mlp_classifier():
-    """Softmax cross-entropy over 3 classes, string labels, 2 mini-batches per epoch."""
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sgd_epochs_match_mlp_classifier(weighted):
+    """Softmax cross-entropy over 3 classes, string labels, 2 mini-batches per epoch, and
+    sample weights: a batch's loss is their weighted mean, their sum divides alpha's
+    penalty."""
     X, y = _data()
     labels = np.array(["ant", "bee", "cat"])[y]
+    weights = np.random.default_rng(1).uniform(0, 3, size=len(X)) if weighted else None
     net = _tanh_net((4, 6, 3))
     kw = dict(solver="sgd", alpha=0.1, batch_size=25, shuffle=False, momentum=0.5,
               learning_rate_init=0.05)
     mlp = _same_start_in_sklearn(MLPClassifier(hidden_layer_sizes=(6,), activation="tanh",
                                                **kw), X, labels, net)
-    mlp.fit(X, labels)
-    est = NNClassifier(module=net, max_iter=1, **kw).fit(X, labels)
+    mlp.set_params(max_iter=2).fit(X, labels, sample_weight=weights)
+    est = NNClassifier(module=net, max_iter=2, **kw).fit(X, labels, sample_weight=weights)
     np.testing.assert_allclose(est.loss_curve_, mlp.loss_curve_, rtol=1e-10)
     np.testing.assert_allclose(est.model_.layers[2].W.data, mlp.coefs_[1], rtol=1e-9)
     np.testing.assert_allclose(est.predict_proba(X), mlp.predict_proba(X), rtol=1e-9)
@@ -166,6 +171,8 @@ def test_tol_stops_and_early_stopping_keeps_the_best_epoch():
     assert clf.best_loss_ is None
     assert len(clf.validation_scores_) == clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(clf.validation_scores_) > 0.9
+    weighted = clone(clf).fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(X)))
+    assert weighted.best_validation_score_ > 0.9
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
         clf.partial_fit(X, y)
 

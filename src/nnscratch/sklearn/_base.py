@@ -19,12 +19,14 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..layers.activations import softmax
 from ..model import Sequential
 from ._network import (
     ACTIVATIONS,
     Penalty,
+    SampleWeighted,
     build_network,
     make_optimizer,
     portable_loss,
@@ -178,7 +180,8 @@ class NNBase(BaseEstimator):
                              f"sequence of them, got {self.hidden_layer_sizes!r}")
 
     # -- fitting --------------------------------------------------------------------------
-    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None) -> NNBase:
+    def _fit(self, X: Any, y: Any, incremental: bool, classes: Any = None,
+             sample_weight: Any = None) -> NNBase:
         self._check_params()
         if incremental and self.early_stopping:
             raise ValueError(f"{type(self).__name__}: partial_fit does not support "
@@ -188,19 +191,23 @@ class NNBase(BaseEstimator):
         X, y = validate_data(self, X, y, reset=first, dtype=(np.float64, np.float32),
                              multi_output=not self._is_classifier,
                              y_numeric=not self._is_classifier)
+        sw = None if sample_weight is None else _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         y, n_outputs = self._targets(y, first, incremental, classes)
         if first:
             self._initialize(X, n_outputs)
-        X = X.astype(self.model_.dtype, copy=False)
+        dtype = self.model_.dtype
+        X = X.astype(dtype, copy=False)
         if y.dtype.kind == "f":  # regression targets compute in the network's dtype too
-            y = y.astype(self.model_.dtype, copy=False)
+            y = y.astype(dtype, copy=False)
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = make_optimizer(self)
             self._lr = self.learning_rate_init
         model = self.model_
-        model.use(self._loss, self._optimizer, metrics=None)
+        loss = self._loss if sw is None else SampleWeighted(self._loss)
+        model.use(loss, self._optimizer, metrics=None)
         try:
-            self._train(model, X, y, incremental)
+            self._train(model, X, y, None if sw is None else sw.astype(dtype), incremental)
         finally:  # so that model_.save() writes a file nnscratch.load reads by itself
             model.loss = portable_loss(self._loss)
         return self
@@ -237,28 +244,14 @@ class NNBase(BaseEstimator):
                  ) -> tuple[np.ndarray, int]:
         raise NotImplementedError
 
-    def _val_score(self, X: np.ndarray, y: np.ndarray) -> float:
+    def _val_score(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
         raise NotImplementedError
 
     def _train(self, model: Sequential, X: np.ndarray, y: np.ndarray,
-               incremental: bool) -> None:
+               sw: np.ndarray | None, incremental: bool) -> None:
         """scikit-learn's epochs: one ``train_step`` per batch, then the stopping rule."""
-        X_val = y_val = None
-        if self.early_stopping:
-            X, X_val, y, y_val = train_test_split(
-                X, y, random_state=int(self._rng.integers(np.iinfo(np.int32).max)),
-                test_size=self.validation_fraction,
-                stratify=y if self._is_classifier else None)
-            if len(X_val) < 2:
-                raise ValueError(f"{type(self).__name__}: the validation set is too small "
-                                 f"({len(X_val)} sample); increase validation_fraction "
-                                 "or the size of the data set")
-        n = len(X)
-        bs = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
-        if bs > n:
-            warnings.warn(f"{type(self).__name__}: batch_size={bs} is larger than the "
-                          f"{n} samples; clipped to {n}", UserWarning, stacklevel=4)
-            bs = n
+        X, y, sw, val = self._split(X, y, sw)
+        bs = self._batch_size(len(X))
         penalty = Penalty(model, float(self.alpha), type(self).__name__)
         penalty.for_batch(bs)  # before the step plan, which looks for regularizers
         best_state = None
@@ -268,27 +261,10 @@ class NNBase(BaseEstimator):
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
-                order = self._rng.permutation(n) if self.shuffle else np.arange(n)
-                total = 0.0
-                for start in range(0, n, bs):
-                    idx = order[start:start + bs]
-                    penalty.for_batch(len(idx))
-                    self._optimizer.learning_rate = self._lr
-                    loss = model.train_step(X[idx], y[idx])["loss"]
-                    if not math.isfinite(loss):
-                        raise FloatingPointError(
-                            f"{type(self).__name__}: the training loss became {loss} in "
-                            f"epoch {self.n_iter_ + 1}; try a smaller learning_rate_init")
-                    total += loss * len(idx)
-                self.n_iter_ += 1
-                self.loss_ = total / n
-                self.t_ += n
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                if self.early_stopping:
+                self._epoch(model, X, y, sw, bs, penalty)
+                if val is not None:
                     model.eval()
-                    if self._track_validation(X_val, y_val):
+                    if self._track_validation(*val):
                         best_state = {k: v.copy() for k, v in model.state_dict().items()}
                     model.train()
                 else:
@@ -317,6 +293,63 @@ class NNBase(BaseEstimator):
         if best_state is not None:
             model.load_state_dict(best_state)
 
+    def _split(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> tuple[Any, ...]:
+        """(X, y, sample weights) to train on and, with ``early_stopping``, the held-out
+        (X, y, sample weights) to score (stratified for a classifier), else None."""
+        if not self.early_stopping:
+            return X, y, sw, None
+        arrays = [X, y] if sw is None else [X, y, sw]
+        parts = train_test_split(
+            *arrays, random_state=int(self._rng.integers(np.iinfo(np.int32).max)),
+            test_size=self.validation_fraction, stratify=y if self._is_classifier else None)
+        if len(parts[1]) < 2:
+            raise ValueError(f"{type(self).__name__}: the validation set is too small "
+                             f"({len(parts[1])} sample); increase validation_fraction "
+                             "or the size of the data set")
+        train, val = parts[0::2], parts[1::2]
+        if sw is None:
+            return train[0], train[1], None, (val[0], val[1], None)
+        return train[0], train[1], train[2], tuple(val)
+
+    def _batch_size(self, n: int) -> int:
+        """``"auto"``: min(200, n); a larger size than n is clipped, with a warning."""
+        bs = min(200, n) if self.batch_size == "auto" else int(self.batch_size)
+        if bs > n:
+            warnings.warn(f"{type(self).__name__}: batch_size={bs} is larger than the "
+                          f"{n} samples; clipped to {n}", UserWarning, stacklevel=5)
+            bs = n
+        return bs
+
+    def _epoch(self, model: Sequential, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None,
+               bs: int, penalty: Penalty) -> None:
+        """One pass in batches of ``bs``, reshuffled; records the epoch's loss."""
+        n = len(X)
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        total = 0.0
+        for start in range(0, n, bs):
+            idx = order[start:start + bs]
+            if sw is None:
+                penalty.for_batch(len(idx))
+            else:
+                weights = sw[idx]
+                if not weights.any():  # nothing to learn from: no step
+                    continue
+                model.loss.weights = weights  # type: ignore[union-attr]
+                penalty.for_batch(float(weights.sum()))
+            self._optimizer.learning_rate = self._lr
+            loss = model.train_step(X[idx], y[idx])["loss"]
+            if not math.isfinite(loss):
+                raise FloatingPointError(
+                    f"{type(self).__name__}: the training loss became {loss} in "
+                    f"epoch {self.n_iter_ + 1}; try a smaller learning_rate_init")
+            total += loss * len(idx)
+        self.n_iter_ += 1
+        self.loss_ = total / n
+        self.t_ += n
+        self.loss_curve_.append(self.loss_)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+
     def _track_loss(self) -> None:
         """Count the epochs whose loss is not ``tol`` below the best; keep the best."""
         last, best = self.loss_curve_[-1], self.best_loss_
@@ -327,9 +360,9 @@ class NNBase(BaseEstimator):
             self._no_improvement_count = 0
         self.best_loss_ = min(best, last)
 
-    def _track_validation(self, X_val: Any, y_val: Any) -> bool:
+    def _track_validation(self, X_val: Any, y_val: Any, sw_val: Any) -> bool:
         """Score the validation set; True when it is the best score so far."""
-        score = self._val_score(X_val, y_val)
+        score = self._val_score(X_val, y_val, sw_val)
         self.validation_scores_.append(score)
         if self.verbose:
             print(f"Validation score: {score:f}")
@@ -367,8 +400,9 @@ class NNBase(BaseEstimator):
         return self._raw(X)
 
     def _raw(self, X: np.ndarray) -> np.ndarray:
-        model = self.model_
-        return model.predict_proba(X.astype(model.dtype, copy=False))
+        """Probabilities for a classifier, predictions for a regressor: (N, n_outputs)."""
+        out = self.model_.predict(X.astype(self.model_.dtype, copy=False))
+        return softmax(out) if self._loss.from_logits else out
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

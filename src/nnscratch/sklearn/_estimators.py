@@ -128,14 +128,20 @@ class NNClassifier(ClassifierMixin, NNBase):
 
     _is_classifier = True
 
-    def fit(self, X: Any, y: Any) -> NNClassifier:
-        """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,)."""
-        self._fit(X, y, incremental=False)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNClassifier:
+        """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,).
+
+        ``sample_weight`` (n_samples,) >= 0 weighs each sample's loss, as in
+        ``MLPClassifier``: each batch's loss is the weighted mean, and the sum of its
+        weights replaces its size in the ``alpha`` penalty.
+        """
+        self._fit(X, y, incremental=False, sample_weight=sample_weight)
         return self
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NNClassifier:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+                    ) -> NNClassifier:
         """One epoch over (X, y); ``classes`` (all the labels) is required on the first call."""
-        self._fit(X, y, incremental=True, classes=classes)
+        self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
         return self
 
     def _make_loss(self, model: Sequential) -> Any:
@@ -170,8 +176,8 @@ class NNClassifier(ClassifierMixin, NNBase):
                              f"{list(self.classes_)}: {list(unknown)}")
         return np.searchsorted(self.classes_, y), len(self.classes_)
 
-    def _val_score(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(np.mean(np.argmax(self._raw(X), axis=1) == y))
+    def _val_score(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
+        return float(np.average(np.argmax(self._raw(X), axis=1) == y, weights=sw))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities of shape (n_samples, n_classes), columns in ``classes_`` order."""
@@ -206,15 +212,20 @@ class NNRegressor(RegressorMixin, NNBase):
     True
     """
 
-    def fit(self, X: Any, y: Any) -> NNRegressor:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNRegressor:
         """Train on X of shape (n_samples, n_features) and y of shape (n_samples,) or
-        (n_samples, n_targets)."""
-        self._fit(X, y, incremental=False)
+        (n_samples, n_targets).
+
+        ``sample_weight`` (n_samples,) >= 0 weighs each sample's loss, as in
+        ``MLPRegressor``: each batch's loss is the weighted mean, and the sum of its
+        weights replaces its size in the ``alpha`` penalty.
+        """
+        self._fit(X, y, incremental=False, sample_weight=sample_weight)
         return self
 
-    def partial_fit(self, X: Any, y: Any) -> NNRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNRegressor:
         """One epoch over (X, y)."""
-        self._fit(X, y, incremental=True)
+        self._fit(X, y, incremental=True, sample_weight=sample_weight)
         return self
 
     def _make_loss(self, model: Sequential) -> Any:
@@ -232,8 +243,8 @@ class NNRegressor(RegressorMixin, NNBase):
                              f"fitted network {self.n_outputs_}")
         return y, y.shape[1]
 
-    def _val_score(self, X: np.ndarray, y: np.ndarray) -> float:
-        return float(r2_score(y, self._raw(X)))
+    def _val_score(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
+        return float(r2_score(y, self._raw(X), sample_weight=sw))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions of shape (n_samples,), or (n_samples, n_targets) for several."""

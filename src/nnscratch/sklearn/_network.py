@@ -46,6 +46,51 @@ class HalfSquaredError(Loss):
         return diff / diff.size  # (N, K)
 
 
+class SampleWeighted(Loss):
+    r"""``base``, a mean over the batch, made a weighted mean: L = Σ_n w_n l_n / Σ_n w_n.
+
+    scikit-learn's ``sample_weight``; :attr:`weights` holds the batch's weights, set
+    before each step.
+
+    Notes
+    -----
+    ``base`` is (1/N) Σ_n l_n, so its gradient row n is (1/N) ∂l_n/∂ŷ_n and the weighted
+    loss's is (w_n / Σw) ∂l_n/∂ŷ_n: ``base.backward()`` with row n scaled by N w_n / Σw.
+    """
+
+    def __init__(self, base: Loss) -> None:
+        self.base = base
+        self.weights: np.ndarray | None = None  # (N,)
+
+    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        w = self.weights
+        if w is None or len(w) != len(y_pred):
+            raise RuntimeError(f"{self}: set weights for the {len(y_pred)} samples first")
+        self.base.forward(y_pred, y_true)  # keeps what its backward needs
+        self._saved = (w,)
+        return float(w @ per_sample_loss(self.base, y_pred, y_true) / w.sum())
+
+    def backward(self) -> np.ndarray:
+        (w,) = self._need()
+        scale = (len(w) / w.sum()) * w  # (N,)
+        return self.base.backward() * scale[:, None].astype(w.dtype)  # (N, K)
+
+
+def per_sample_loss(loss: Loss, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """l_n of shape (N,) for the losses the estimators use: their batch value is the mean."""
+    rows = np.arange(len(y_pred))
+    if isinstance(loss, SoftmaxCrossEntropy):  # y_pred: logits (N, K), y_true: labels (N,)
+        z = y_pred - y_pred.max(axis=1, keepdims=True)
+        return np.log(np.exp(z).sum(axis=1)) - z[rows, y_true]  # -log softmax(z)[y]
+    if isinstance(loss, CategoricalCrossEntropy):  # y_pred: probabilities (N, K)
+        eps = np.finfo(y_pred.dtype).eps
+        return -np.log(np.clip(y_pred[rows, y_true], eps, 1.0))
+    if isinstance(loss, HalfSquaredError):  # y_pred, y_true: (N, K)
+        diff = y_pred - y_true.reshape(y_pred.shape)
+        return 0.5 * np.mean(diff * diff, axis=1)
+    raise TypeError(f"no per-sample form of {loss!r}")
+
+
 def portable_loss(loss: Loss) -> Loss:
     """The loss the fitted network keeps: one that :func:`nnscratch.load` knows without
     this package (scikit-learn's half squared error becomes nnscratch's :class:`MSE`,
@@ -170,6 +215,7 @@ def _check_output(model: Sequential, n_features: int, n_outputs: int, name: str)
 class Penalty:
     """scikit-learn's L2 penalty, ``0.5 · alpha · Σ‖W‖² / batch_size``, on the weights
     only (the parameters with ``regularize`` true: not biases or normalisation scales).
+    With sample weights, their sum over the batch replaces ``batch_size``.
 
     It is an :class:`~nnscratch.L2` regularizer of ``alpha / (2 · batch_size)`` on each
     weight, which ``train_step`` adds to the loss and the gradient; :meth:`for_batch`
@@ -178,7 +224,7 @@ class Penalty:
 
     def __init__(self, model: Sequential, alpha: float, name: str) -> None:
         self.alpha = alpha
-        self.size = 0
+        self.size = 0.0
         self.weights = [p for p in model.parameters() if p.regularize] if alpha else []
         for p in self.weights:
             if p.regularizer is not None:
@@ -186,7 +232,7 @@ class Penalty:
                                  f"the regularizer {p.regularizer!r}; with alpha={alpha} "
                                  "it would get two (set alpha=0 to keep the module's own)")
 
-    def for_batch(self, size: int) -> None:
+    def for_batch(self, size: float) -> None:
         if self.weights and size != self.size:
             reg = L2(self.alpha / (2.0 * size))
             for p in self.weights:
@@ -197,4 +243,4 @@ class Penalty:
         """Leave the fitted network without the penalty (predict needs none)."""
         for p in self.weights:
             p.regularizer = None
-        self.size = 0
+        self.size = 0.0
