@@ -192,6 +192,20 @@ def test_warm_start_and_partial_fit_continue():
         part.partial_fit(X, y)
     part.partial_fit(X[:30], y[:30], classes=[0, 1, 2]).partial_fit(X[30:], y[30:])
     assert len(part.loss_curve_) == 2 and part.n_iter_ == 1 and part.t_ == 90
+    assert part._optimizer.iterations == 2  # Adam's moments carried over
+
+
+def test_partial_fit_calls_are_the_epochs_of_one_fit():
+    """Full-batch SGD with momentum, no shuffling: the velocity carries across calls."""
+    X, y = _data()
+    kw = dict(hidden_layer_sizes=(5,), solver="sgd", momentum=0.9, shuffle=False,
+              random_state=0, tol=0.0)
+    fitted = NNClassifier(max_iter=3, **kw).fit(X, y)
+    part = NNClassifier(**kw)
+    for _ in range(3):
+        part.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_array_equal(part.loss_curve_, fitted.loss_curve_)
+    np.testing.assert_array_equal(part.predict_proba(X), fitted.predict_proba(X))
     with pytest.raises(ValueError, match="labels not in classes_"):
         part.partial_fit(X, y + 5)
 

@@ -90,7 +90,7 @@ class NNBase(BaseEstimator):
     """Parameters and training shared by :class:`NNClassifier` and :class:`NNRegressor`.
 
     Subclasses define ``_targets`` (checked, encoded targets and the number of network
-    outputs), ``_loss_kind`` and ``_val_score``.
+    outputs), ``_make_loss`` and ``_val_score``.
     """
 
     _is_classifier = False
@@ -200,12 +200,14 @@ class NNBase(BaseEstimator):
         X = X.astype(dtype, copy=False)
         if y.dtype.kind == "f":  # regression targets compute in the network's dtype too
             y = y.astype(dtype, copy=False)
+        model = self.model_
+        loss = self._loss if sw is None else SampleWeighted(self._loss)
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = make_optimizer(self)
             self._lr = self.learning_rate_init
-        model = self.model_
-        loss = self._loss if sw is None else SampleWeighted(self._loss)
-        model.use(loss, self._optimizer, metrics=None)
+            model.use(loss, self._optimizer, metrics=None)
+        else:  # partial_fit goes on with the optimizer's state (moments, velocities)
+            model.loss = loss
         try:
             self._train(model, X, y, None if sw is None else sw.astype(dtype), incremental)
         finally:  # so that model_.save() writes a file nnscratch.load reads by itself
