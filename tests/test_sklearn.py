@@ -112,6 +112,16 @@ def test_computes_in_the_dtype_of_x(dtype):
     assert reg.model_.dtype == dtype and reg.predict(X).dtype == dtype
 
 
+def test_feature_names_come_from_a_dataframe():
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = NNClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(frame, y)
+    assert clf.n_features_in_ == 4 and list(clf.feature_names_in_) == ["a", "b", "c", "d"]
+    with pytest.raises(ValueError, match="feature names should match"):
+        clf.predict(frame[["a", "b", "d", "c"]])
+
+
 def test_batch_size_auto_is_min_200_n():
     X, y = _data(450)
     clf = NNClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y)
