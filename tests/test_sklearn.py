@@ -279,13 +279,15 @@ def test_module_errors_name_what_is_wrong():
         NNClassifier(module=_tanh_net((4, 5, 2))).fit(X, y)
     with pytest.raises(ValueError, match="module__width is an argument for a function"):
         NNClassifier(module=_tanh_net((4, 5, 3)), module__width=3).fit(X, y)
+    with pytest.raises(ValueError, match=r"does not take X of shape \(N, 4\)"):
+        NNClassifier(module=_tanh_net((5, 5, 3))).fit(X, y)
     with pytest.raises(TypeError, match="returned int, expected a Sequential"):
         NNClassifier(module=lambda: 3).fit(X, y)
     with pytest.raises(TypeError, match="unexpected keyword argument 'hiden_layer_sizes'"):
         NNClassifier(hiden_layer_sizes=(3,))
 
 
-def test_estimators_and_fitted_networks_pickle():
+def test_estimators_and_fitted_networks_pickle(tmp_path):
     X, y = blobs(60)
     clf = NNClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
     back = pickle.loads(pickle.dumps(clf))
@@ -297,6 +299,9 @@ def test_estimators_and_fitted_networks_pickle():
     np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
     net = pickle.loads(pickle.dumps(clf.model_))
     np.testing.assert_array_equal(net.predict(X), clf.model_.predict(X))
+    joblib = pytest.importorskip("joblib")
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "clf.joblib").predict(X), clf.predict(X))
 
 
 def test_the_fitted_network_saves_as_an_nnscratch_file(tmp_path):
