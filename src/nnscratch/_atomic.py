@@ -17,7 +17,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def _prefix(path: Path) -> str:
@@ -36,6 +38,30 @@ def open_temporary(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(f"{path}: could not create a temporary file beside it")
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]
+                     ) -> Path:
+    """Create ``path`` whole or not at all: ``write(f)`` fills a temporary beside it.
+
+    The folder is created if needed, stale temporaries of dead writers are removed, the
+    temporary is synced to disk and renamed over ``path``; on any failure (an exception in
+    ``write``, Ctrl-C) it is deleted and ``path`` keeps its old content.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    fd, tmp = open_temporary(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def remove_stale_temporaries(path: Path, suffix: str = ".tmp") -> list[Path]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import open_temporary
+from ._atomic import write_atomically
 from .callbacks.layer_stats import LayerStats
 from .layers.conv import Conv2D
 from .layers.dense import Dense
@@ -103,22 +103,8 @@ def report(model: Any, history: Any, x_test: Any, y_test: Any,
     page.add("First layer's weights", _weights(model, image_shape))
     page.add("Layer statistics", _layer_stats_section(layer_stats))
     page.add("Timing", _timing(history, predict_seconds, len(x_test)))
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(out, page.render().encode("utf-8"))
-    return out
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a temporary beside ``path`` and rename it over: the page lands whole."""
-    fd, tmp = open_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = page.render().encode("utf-8")
+    return write_atomically(path, lambda f: f.write(data))
 
 
 # -- the page ------------------------------------------------------------------------------

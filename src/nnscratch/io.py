@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _loadcheck as check
-from ._atomic import open_temporary, remove_stale_temporaries
+from ._atomic import write_atomically
 from ._npzread import DEFAULT_MAX_BYTES
 from ._npzread import read_npz as _read_arrays
 
@@ -55,20 +55,7 @@ def atomic_savez(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) ->
     removes the temporaries of writers on this host that no longer run, never a live
     one's (two processes may save the same path at once; the last rename wins).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
-    fd, tmp = open_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # type: ignore[arg-type]
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
 
 def model_config(model: Sequential) -> dict[str, Any]:

@@ -32,12 +32,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._atomic import open_temporary, remove_stale_temporaries
+from ._atomic import write_atomically
 from .layers import (
     AvgPool2D,
     BatchNorm1D,
@@ -447,21 +446,6 @@ def to_onnx(model: Any, path: str | os.PathLike[str], opset: int | None = None, 
     proto = build_onnx(model, opset, output=output, input_shape=input_shape,
                        metadata=metadata, bake_preprocessing=bake_preprocessing,
                        raw_shape=raw_shape, raw_dtype=raw_dtype)
-    _write(Path(path), proto.SerializeToString())
+    data = proto.SerializeToString()
+    write_atomically(path, lambda f: f.write(data))
     return proto
-
-
-def _write(path: Path, data: bytes) -> None:
-    """``data`` to ``path`` through a temporary beside it and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
-    fd, tmp = open_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
