@@ -20,7 +20,7 @@ from ._dtype import get_default_dtype, resolve_dtype
 from ._fit_checks import as_input
 from ._fit_checks import refuse_non_finite as _check_finite
 from ._registry import class_key
-from .layers.base import Layer, Shape
+from .layers.base import Layer, Shape, implied_input_shape
 from .metrics import predicted_labels
 from .parameter import Parameter
 
@@ -178,7 +178,7 @@ class Network:
     def _output_shape_or_none(self) -> Shape | None:
         if not self.layers:
             return None
-        shape = self.input_shape or _guess_input_shape(self.layers[0])
+        shape = self.input_shape or implied_input_shape(self.layers[0])
         if shape is None:
             return None
         try:
@@ -336,7 +336,7 @@ class Network:
         """A table of the layers, their output shapes and parameter counts."""
         shape: Shape | None = tuple(input_shape) if input_shape else self.input_shape
         if shape is None and self.layers:
-            shape = _guess_input_shape(self.layers[0])
+            shape = implied_input_shape(self.layers[0])
         rows = [("#", "layer", "output shape", "params")]
         total = 0
         for i, layer in enumerate(self.layers):
@@ -374,17 +374,6 @@ class Network:
 
     def __getitem__(self, i: int) -> Layer:
         return self.layers[i]
-
-
-def _guess_input_shape(layer: Layer) -> Shape | None:
-    """The per-sample input shape a first layer implies, where it can tell."""
-    in_features = getattr(layer, "in_features", None)
-    if in_features is not None:
-        return (in_features,)
-    in_channels = getattr(layer, "in_channels", None)
-    if in_channels is not None:
-        return (in_channels, None, None)
-    return None
 
 
 def _check_positive_int(name: str, value: Any) -> None:

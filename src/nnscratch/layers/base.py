@@ -182,6 +182,21 @@ class Layer(Declared):
         return value
 
 
+def implied_input_shape(layer: Layer) -> Shape | None:
+    """The per-sample input shape a first layer implies, where it can tell.
+
+    ``(in_features,)`` for a layer with ``in_features`` (Dense), ``(in_channels, None,
+    None)`` for one with ``in_channels`` (Conv2D: the image size is not fixed), else None.
+    """
+    in_features = getattr(layer, "in_features", None)
+    if in_features is not None:
+        return (in_features,)
+    in_channels = getattr(layer, "in_channels", None)
+    if in_channels is not None:
+        return (in_channels, None, None)
+    return None
+
+
 def config_int(owner: str, config: dict[str, Any], key: str) -> int:
     """``config[key]`` as a positive int, or a ValueError naming ``owner`` and ``key``."""
     return check_int(owner, key, config.get(key), type_error=ValueError)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..layers.base import implied_input_shape
 from ._base import PathLike, figure_and_axes, finish
 
 # fills by what a layer does; their lightness differs, so they stay apart in grey print
@@ -28,9 +29,7 @@ def layer_rows(model: Any, input_shape: Sequence[int] | None = None
     :meth:`Sequential.summary` lists, for drawing."""
     shape = tuple(input_shape) if input_shape else model.input_shape
     if shape is None and model.layers:
-        from ..network import _guess_input_shape
-
-        shape = _guess_input_shape(model.layers[0])
+        shape = implied_input_shape(model.layers[0])
     rows = [("Input", _shape_text(shape), 0)]
     for layer in model.layers:
         if shape is not None:
