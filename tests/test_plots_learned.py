@@ -341,3 +341,9 @@ def test_single_panel_plots_draw_into_the_callers_axes(spirals_model, tmp_path):
     fig.savefig(tmp_path / "dashboard.png", dpi=DPI)
     plt.close(fig)
     check_png(tmp_path / "dashboard.png", fig)
+
+
+def test_a_class_without_a_name_is_named_in_the_error():
+    with pytest.raises(ValueError, match=r"plot_confusion_matrix: class_names has no name "
+                                         r"for class 1 \(1 names given\)"):
+        plots.plot_confusion_matrix([0, 1, 2], [0, 1, 2], class_names=["a"])

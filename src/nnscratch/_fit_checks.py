@@ -166,9 +166,9 @@ def fit_arrays(model: Sequential, x: Any, y: Any, validation_data: Any,
     scanned here, which would read all of it: :func:`batch_converter` does both for each
     batch, so that a process reads only the rows it trains on.
     """
-    x = as_input(model, x, "x", check_finite=not isinstance(x, np.memmap),
+    x = as_input(model, x, "fit: x", check_finite=not isinstance(x, np.memmap),
                  cast=not isinstance(x, np.memmap))
-    y = as_target(model, y, len(x), "y")
+    y = as_target(model, y, len(x), "fit: y")
     layer_input_shapes(model.layers, x.shape[1:], "x")
     if validation_split:
         n_val = round(len(x) * validation_split)
@@ -183,8 +183,8 @@ def fit_arrays(model: Sequential, x: Any, y: Any, validation_data: Any,
     if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
         raise TypeError("fit: validation_data must be a pair (x_val, y_val), got "
                         f"{type(validation_data).__name__}")
-    x_val = as_input(model, validation_data[0], "validation_data x")
-    y_val = as_target(model, validation_data[1], len(x_val), "validation_data y")
+    x_val = as_input(model, validation_data[0], "fit: validation_data x")
+    y_val = as_target(model, validation_data[1], len(x_val), "fit: validation_data y")
     layer_input_shapes(model.layers, x_val.shape[1:], "validation_data x")
     if y_val.ndim == y.ndim and y_val.shape[1:] != y.shape[1:]:
         raise ValueError(f"fit: validation_data y has targets of shape {y_val.shape[1:]},"
@@ -225,11 +225,11 @@ def batch_converter(model: Network, x: Any) -> Callable[[np.ndarray, Any], np.nd
         """``rows``: the batch's sample indices, or the first one's."""
         xb = np.array(xb, dtype=dt)  # (B, ...) read from the file, in memory
         try:
-            refuse_non_finite(xb, "x")
+            refuse_non_finite(xb, "fit: x")
         except ValueError:
             first = int(np.argmin(np.isfinite(xb.reshape(len(xb), -1)).all(axis=1)))
             sample = int(rows[first]) if isinstance(rows, np.ndarray) else rows + first
-            raise ValueError(f"x contains NaN or infinity (first at sample {sample})"
+            raise ValueError(f"fit: x contains NaN or infinity (first at sample {sample})"
                              ) from None
         return xb
 

@@ -353,8 +353,8 @@ class Sequential(Network):
         """
         if self.loss is None:
             raise RuntimeError("Sequential.evaluate(): call use(loss) before evaluate()")
-        x = as_input(self, x, "x", check_finite=False)  # predict checks it, chunk by chunk
-        y = as_target(self, y, len(x), "y")
+        x = as_input(self, x, "evaluate: x", check_finite=False)  # predict checks each chunk
+        y = as_target(self, y, len(x), "evaluate: y")
         world = distributed.world()
         if world is None:
             out = self.predict(x, batch_size)

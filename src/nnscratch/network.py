@@ -305,23 +305,23 @@ class Network:
             _check_positive_int("batch_size", batch_size)
         # each chunk is checked for NaN/inf just before it goes through the network, so it
         # is read from cache by the first layer rather than from memory a second time
-        x = as_input(self, x, "x", check_finite=False)
+        x = as_input(self, x, "predict: x", check_finite=False)
         was_training = [layer.training for layer in self.layers]
         self.eval()
         try:
             n = len(x)
             bs = n if batch_size is None else batch_size
             if n <= bs:
-                _check_finite(x, "x")
+                _check_finite(x, "predict: x")
                 out = self.forward(x).copy()
             else:
-                _check_finite(x[:bs], "x")
+                _check_finite(x[:bs], "predict: x")
                 first = self.forward(x[:bs])
                 out = np.empty((n, *first.shape[1:]), dtype=first.dtype)
                 out[:bs] = first
                 for start in range(bs, n, bs):
                     chunk = x[start:start + bs]
-                    _check_finite(chunk, "x", offset=start)
+                    _check_finite(chunk, "predict: x", offset=start)
                     out[start:start + bs] = self.forward(chunk)
         finally:
             for layer, mode in zip(self.layers, was_training):

@@ -98,11 +98,22 @@ def labels_of(y: Any, name: str, owner: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def name_of(label: Any, class_names: Any) -> str:
-    """What a class is called in a picture: its name when given, else its label."""
+def name_of(label: Any, class_names: Any, who: str = "plot") -> str:
+    """What a class is called in a picture: its name when given, else its label.
+
+    Raises
+    ------
+    ValueError
+        ``class_names`` has no name for ``label`` (names ``who``, the plotting function).
+    """
     if class_names is None:
         return str(label)
-    return str(class_names[int(label)])
+    try:
+        return str(class_names[label if isinstance(class_names, dict) else int(label)])
+    except (IndexError, KeyError, TypeError, ValueError):
+        plain = label.item() if isinstance(label, np.generic) else label
+        raise ValueError(f"{who}: class_names has no name for class {plain!r} "
+                         f"({len(class_names)} names given)") from None
 
 
 def wrap(text: str, fig: Any, fontsize: float = 10) -> str:

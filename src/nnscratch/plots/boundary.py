@@ -137,7 +137,7 @@ def draw(ax: Any, b: Boundary, values: np.ndarray, class_names: Any = None) -> D
             pts = b.x[b.y == k]
             ax.scatter(pts[:, 0], pts[:, 1], color=colors[k], marker=MARKERS[k % len(MARKERS)],
                        s=18, edgecolors="black", linewidths=0.5,
-                       label=f"class {name_of(k, class_names)}")
+                       label=f"class {name_of(k, class_names, 'plot_decision_boundary')}")
         ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     ax.set_xlim(b.extent[0], b.extent[1])
     ax.set_ylim(b.extent[2], b.extent[3])

@@ -89,7 +89,7 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[int] | None
     """
     matrix, classes = confusion_counts(y_true, y_pred, labels, normalize)
     k = len(classes)
-    names = [name_of(c, class_names) for c in classes]
+    names = [name_of(c, class_names, "plot_confusion_matrix") for c in classes]
     side = min(max(4.0, 0.45 * k + 2.0), 12.0)
     fig, ax = figure_and_axes(ax, (side + 1.0, side))
     vmax = 1.0 if normalize else max(int(matrix.max()), 1)
@@ -220,9 +220,9 @@ def plot_samples(x: Any, y_true: Any, y_pred: Any = None, class_names: Any = Non
                   interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        caption = name_of(truth[i], class_names)
+        caption = name_of(truth[i], class_names, "plot_samples")
         if pred is not None and wrong[i]:
-            caption = f"{caption} → {name_of(pred[i], class_names)}"
+            caption = f"{caption} → {name_of(pred[i], class_names, 'plot_samples')}"
             ax.set_title(caption, fontsize=9, color="#b00020", fontweight="bold")
             for spine in ax.spines.values():
                 spine.set(color="#b00020", linewidth=3)
