@@ -334,3 +334,9 @@ def test_parallel_grid_search_over_a_pipeline():
     scores = cross_val_score(search.best_estimator_, X, y, cv=3)
     assert search.best_score_ > 0.9 and scores.mean() > 0.9
 
+
+
+def test_the_sample_weight_wrapper_is_not_a_loss_name():
+    from nnscratch.losses import LOSS_REGISTRY
+
+    assert "SampleWeighted" not in LOSS_REGISTRY.builtin_names()

@@ -29,9 +29,13 @@ class Loss(Declared):
     #: already did.
     from_logits: ClassVar[bool] = False
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        """Register the subclass by name, so saved files can name it; ``class
+        Wrapper(Loss, register=False)`` keeps a helper that is never saved out of the
+        registry (and out of the names that strings such as ``"mse"`` are looked up in)."""
         super().__init_subclass__(**kwargs)
-        LOSS_REGISTRY.register(cls)
+        if register:
+            LOSS_REGISTRY.register(cls)
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         raise NotImplementedError

@@ -46,7 +46,7 @@ class HalfSquaredError(Loss):
         return diff / diff.size  # (N, K)
 
 
-class SampleWeighted(Loss):
+class SampleWeighted(Loss, register=False):  # a step's wrapper, never saved
     r"""``base``, a mean over the batch, made a weighted mean: L = Σ_n w_n l_n / Σ_n w_n.
 
     scikit-learn's ``sample_weight``; :attr:`weights` holds the batch's weights, set
