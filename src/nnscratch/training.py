@@ -133,30 +133,9 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
     run.plan = plan
     model.train()
     cbs.call("on_train_begin", {})
-    logs: dict[str, Any] = {}
     try:
-        for epoch in range(first_epoch, last_epoch):
-            run.epoch_in_progress = True
-            cbs.call("on_epoch_begin", epoch, {})
-            epoch_bar = (Progress(n_batches, f"epoch {epoch + 1}/{last_epoch}", verbose)
-                         if not full_batch and verbose else None)
-            t0 = time.perf_counter()
-            logs = train_epoch(model, data, epoch, rng, cbs, epoch_bar)
-            if validation_data is not None:
-                val = model.evaluate(*validation_data)
-                model.train()
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            logs["lr"] = model.optimizer.learning_rate
-            logs["seconds"] = time.perf_counter() - t0
-            run.epoch_in_progress = False
-            run.epochs_done = epoch + 1
-            cbs.call("on_epoch_end", epoch, logs)
-            if epoch_bar is not None:
-                epoch_bar.close(_shown(logs, verbose))
-            if bar is not None:
-                bar.update(1, _shown(logs, verbose))
-            if model.stop_training:
-                break
+        logs = _epochs(model, data, validation_data, range(first_epoch, last_epoch), rng,
+                       cbs, bar, verbose)
     except BaseException as err:  # Ctrl-C too: callbacks finish their files, then it goes on
         cbs.call("on_exception", err)
         raise
@@ -170,6 +149,39 @@ def fit(model: Sequential, x: Any, y: Any, epochs: int, batch_size: int | None,
     if world is not None:  # fit returns on every rank once rank 0's files are written
         distributed.barrier()
     model.eval()
+
+
+def _epochs(model: Sequential, data: Batches, validation_data: Any, epochs: range,
+            rng: np.random.Generator, cbs: CallbackList, bar: Progress | None, verbose: int
+            ) -> dict[str, Any]:
+    """The epochs of a ``fit`` call, each with its validation, logs and callbacks; returns
+    the last epoch's logs (empty when none ran)."""
+    run = model.training_state
+    full_batch = data.size == len(data.x)
+    logs: dict[str, Any] = {}
+    for epoch in epochs:
+        run.epoch_in_progress = True
+        cbs.call("on_epoch_begin", epoch, {})
+        epoch_bar = (Progress(data.count, f"epoch {epoch + 1}/{epochs.stop}", verbose)
+                     if not full_batch and verbose else None)
+        t0 = time.perf_counter()
+        logs = train_epoch(model, data, epoch, rng, cbs, epoch_bar)
+        if validation_data is not None:
+            val = model.evaluate(*validation_data)
+            model.train()
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        logs["lr"] = model.optimizer.learning_rate  # type: ignore[union-attr]
+        logs["seconds"] = time.perf_counter() - t0
+        run.epoch_in_progress = False
+        run.epochs_done = epoch + 1
+        cbs.call("on_epoch_end", epoch, logs)
+        if epoch_bar is not None:
+            epoch_bar.close(_shown(logs, verbose))
+        if bar is not None:
+            bar.update(1, _shown(logs, verbose))
+        if model.stop_training:
+            break
+    return logs
 
 
 def _start(model: Sequential, epochs: int, rng: np.random.Generator,
