@@ -180,9 +180,11 @@ def test_a_gradient_growing_over_the_steps_warns():
 
 
 def test_bad_arguments_are_refused_by_name():
-    with pytest.raises(ValueError, match="every must be a positive int or None, got 0"):
+    with pytest.raises(ValueError,
+                       match="LayerStats: every must be a positive integer or None, got 0"):
         LayerStats(every=0)
-    with pytest.raises(ValueError, match="vanishing_ratio must be a number in"):
+    with pytest.raises(ValueError,
+                       match=r"LayerStats: vanishing_ratio must be in \(0, 1\), got 2.0"):
         LayerStats(vanishing_ratio=2.0)
 
 

@@ -35,10 +35,11 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .._params import Bool, Declared, Int, Number, OrNone, Rule
 from ..hooks import HookHandle, register_forward_hook
 from ..layers.base import Layer
 from .base import Callback
@@ -85,7 +86,7 @@ class _ActivationWindow:
                 "dead_fraction": 1.0 - float(self.alive.mean())}
 
 
-class LayerStats(Callback):
+class LayerStats(Callback, Declared):
     """Record per-layer activation and gradient statistics during ``fit``; warn when they
     show vanishing or exploding gradients or dead units.
 
@@ -130,23 +131,25 @@ class LayerStats(Callback):
     >>> stats.plot("layer_stats.png")                             # doctest: +SKIP
     """
 
+    every: int | None
+    vanishing_ratio: float
+    exploding_ratio: float
+    dead_threshold: float
+    warn: bool
+    constraints: ClassVar[dict[str, Rule]] = {
+        "every": OrNone(Int(1, type_error=ValueError)),
+        "vanishing_ratio": Number(0.0, 1.0, lo_open=True, hi_open=True),
+        "exploding_ratio": Number(1.0, math.inf, lo_open=True),
+        "dead_threshold": Number(0.0, 1.0, lo_open=True, hi_open=True),
+        "warn": Bool(),
+    }
+
     def __init__(self, every: int | None = None, vanishing_ratio: float = 1e-3,
                  exploding_ratio: float = 1e3, dead_threshold: float = 0.5,
                  warn: bool = True) -> None:
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int)
-                                  or every < 1):
-            raise ValueError(f"LayerStats: every must be a positive int or None, got {every!r}")
-        for name, value, low, high in (("vanishing_ratio", vanishing_ratio, 0.0, 1.0),
-                                       ("exploding_ratio", exploding_ratio, 1.0, math.inf),
-                                       ("dead_threshold", dead_threshold, 0.0, 1.0)):
-            if not isinstance(value, (int, float)) or not low < value < high:
-                raise ValueError(f"LayerStats: {name} must be a number in ({low}, {high}), "
-                                 f"got {value!r}")
-        self.every = every
-        self.vanishing_ratio = float(vanishing_ratio)
-        self.exploding_ratio = float(exploding_ratio)
-        self.dead_threshold = float(dead_threshold)
-        self.warn = warn
+        self.set_params(every=every, vanishing_ratio=vanishing_ratio,
+                        exploding_ratio=exploding_ratio, dead_threshold=dead_threshold,
+                        warn=warn)
         self.steps: list[int] = []
         self.epochs: list[int] = []
         self.layers: dict[str, str] = {}
