@@ -183,8 +183,8 @@ def test_ctrl_c_under_mpiexec_stops_every_rank_and_says_what_was_kept(tmp_path):
             assert proc.poll() is None and time.monotonic() < deadline, "training never began"
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)  # what a Ctrl-C in the terminal sends mpiexec
-        _, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
-    assert "nnscratch train: interrupted in epoch" in err and "--resume" in err, err
+    assert proc.returncode == 130, (out, err)
+    assert "nnscratch train: interrupted in epoch" in err and "--resume" in err, (out, err)

@@ -109,6 +109,10 @@ def _abort_on_uncaught(kind: type[BaseException], value: BaseException,
 #: error that every rank meets (a missing file, a Ctrl-C) is then told once, by rank 0,
 #: whose MPI_Abort ends the others first; one that only this rank meets still is.
 GRACE_SECONDS = 1.0
+#: How long a rank waits between printing its message and MPI_Abort: the launcher carries
+#: a rank's output to the terminal asynchronously, and an abort tears the job down at
+#: once, which can drop the line just written (it must stay below GRACE_SECONDS).
+FORWARD_SECONDS = 0.5
 
 
 def report_and_abort(world: World, message: str, status: int) -> None:
@@ -117,4 +121,5 @@ def report_and_abort(world: World, message: str, status: int) -> None:
     if world.rank != 0:
         time.sleep(GRACE_SECONDS)
     print(message, file=sys.stderr, flush=True)
+    time.sleep(FORWARD_SECONDS)
     world.abort(status)
