@@ -224,13 +224,10 @@ def batch_converter(model: Network, x: Any) -> Callable[[np.ndarray, Any], np.nd
     def convert(xb: np.ndarray, rows: Any) -> np.ndarray:
         """``rows``: the batch's sample indices, or the first one's."""
         xb = np.array(xb, dtype=dt)  # (B, ...) read from the file, in memory
-        try:
-            refuse_non_finite(xb, "fit: x")
-        except ValueError:
-            first = int(np.argmin(np.isfinite(xb.reshape(len(xb), -1)).all(axis=1)))
-            sample = int(rows[first]) if isinstance(rows, np.ndarray) else rows + first
-            raise ValueError(f"fit: x contains NaN or infinity (first at sample {sample})"
-                             ) from None
+        if isinstance(rows, np.ndarray):  # shuffled: the gathered rows' sample numbers
+            refuse_non_finite(xb, "fit: x", samples=rows)
+        else:
+            refuse_non_finite(xb, "fit: x", offset=rows)
         return xb
 
     return convert
@@ -261,9 +258,11 @@ def as_target(model: Sequential, y: Any, n: int, name: str) -> np.ndarray:
     return y
 
 
-def refuse_non_finite(x: np.ndarray, name: str, offset: int = 0) -> None:
+def refuse_non_finite(x: np.ndarray, name: str, offset: int = 0,
+                      samples: np.ndarray | None = None) -> None:
     """Raise a ValueError naming the first sample of ``x`` holding NaN or infinity
-    (numbered from ``offset``, for a chunk of a larger array).
+    (numbered from ``offset``, for a chunk of a larger array, or by ``samples``, the
+    sample number of each row, for a gathered batch).
 
     The row sums ``x @ 1`` (a matrix-vector product, several times faster than
     ``np.isfinite(x).all()`` and with no boolean temporary) are all finite when every
@@ -281,4 +280,5 @@ def refuse_non_finite(x: np.ndarray, name: str, offset: int = 0) -> None:
     finite_rows = np.isfinite(rows).all(axis=1)  # (N,)
     if not finite_rows.all():
         bad = int(np.argmin(finite_rows))
-        raise ValueError(f"{name} contains NaN or infinity (first at sample {offset + bad})")
+        sample = offset + bad if samples is None else int(samples[bad])
+        raise ValueError(f"{name} contains NaN or infinity (first at sample {sample})")
