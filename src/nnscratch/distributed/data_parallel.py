@@ -58,7 +58,8 @@ class Shard:
         self.keys = log_keys
         self._logs = np.zeros(len(log_keys) + 1)  # Σ n_r · value per key, then Σ n_r
         assert model.optimizer is not None
-        self.reducer = GradientReducer(world, self, model.optimizer.params)
+        self.reducer = GradientReducer(world, self, model.optimizer.params,
+                                       model._add_regularization_grads)
 
     def rows(self, start: int, stop: int) -> tuple[int, int]:
         """This rank's part ``(start', stop')`` of the global batch ``start:stop``."""
@@ -116,12 +117,13 @@ class GradientReducer:
     loss on one rank stops the update on all of them.
     """
 
-    def __init__(self, world: World, shard: Shard, params: list[Parameter]) -> None:
+    def __init__(self, world: World, shard: Shard, params: list[Parameter],
+                 add_regularization_grads: Callable[[], None]) -> None:
         self.world, self.shard, self.params = world, shard, params
+        self.add_regularization_grads = add_regularization_grads  # the model's own
         self.sizes = [p.grad.size for p in params]
         dtype = params[0].grad.dtype if params else np.float64
         self.buf = np.empty(sum(self.sizes) + 1, dtype=dtype)
-        self.regularized = [p for p in params if p.regularizer is not None]
         self.calls = 0
 
     def __call__(self) -> bool:
@@ -142,8 +144,7 @@ class GradientReducer:
         for p, n in zip(self.params, self.sizes):
             p.grad[...] = buf[off:off + n].reshape(p.grad.shape)
             off += n
-        for p in self.regularized:  # once, on the reduced gradient
-            p.grad += p.regularizer.grad(p.data)
+        self.add_regularization_grads()  # once, on the reduced gradient
         return True
 
 
